@@ -1,0 +1,127 @@
+"""Run an ASGI app with uvicorn in a background thread of the Jupyter kernel.
+
+Why a thread: the kernel already runs an asyncio loop. `uvicorn.run` would start a
+second one (and fails), and a server task on the kernel's own loop deadlocks any
+synchronous client called from a cell (`httpx.get` blocks the loop the server needs).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+
+__all__ = ["ServerHandle", "ServerStartError", "serve", "running_servers", "stop_all", "public_url"]
+
+_servers: dict[str, "ServerHandle"] = {}
+_lock = threading.Lock()
+
+
+class ServerStartError(RuntimeError):
+    """The server could not start; the message says why and what to do."""
+
+
+@dataclass
+class ServerHandle:
+    name: str
+    port: int
+    server: uvicorn.Server = field(repr=False)
+    thread: threading.Thread = field(repr=False)
+    sock: socket.socket = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        """The address for clients in the kernel: `http://127.0.0.1:PORT`."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def public_url(self) -> str:
+        """The address for the browser, through jupyter-server-proxy."""
+        return public_url(self.port)
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving, close open streams and free the port."""
+        self.server.should_exit = True
+        self.thread.join(timeout)
+        if self.thread.is_alive():  # open streams did not finish in the grace period
+            self.server.force_exit = True
+            self.thread.join(timeout)
+        self.sock.close()
+        with _lock:
+            if _servers.get(self.name) is self:
+                del _servers[self.name]
+
+
+def public_url(port: int, path: str = "") -> str:
+    """`<base>proxy/<port>/<path>`: base is JUPYTERHUB_SERVICE_PREFIX on Binder/JupyterHub, else `/`."""
+    base = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+    if not base.endswith("/"):
+        base += "/"
+    return f"{base}proxy/{port}/{path.lstrip('/')}"
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        raise ServerStartError(
+            f"Port {port} on 127.0.0.1 is taken ({exc.strerror}). "
+            "Use port=0 to let the system pick a free port, or stop the program that holds it."
+        ) from None
+    sock.listen(128)
+    return sock
+
+
+def serve(app, *, name: str = "app", port: int = 0, log_level: str = "warning", startup_timeout: float = 10.0) -> ServerHandle:
+    """Start `app` on 127.0.0.1 in a daemon thread and return once it accepts connections.
+
+    A server already running under the same `name` is stopped first, so re-running
+    the cell that calls `serve` never leaves two servers or a taken port behind.
+    """
+    with _lock:
+        old = _servers.pop(name, None)
+    if old is not None:
+        old.stop()
+    sock = _bind(port)
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        lifespan="off",  # no startup hooks: nothing can make uvicorn sys.exit the kernel
+        timeout_graceful_shutdown=1,  # open streams get one second, then are closed
+        ws="websockets-sansio",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{name}", daemon=True)
+    handle = ServerHandle(name=name, port=sock.getsockname()[1], server=server, thread=thread, sock=sock)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise ServerStartError(f"Server {name!r} did not start; see the log above for uvicorn's reason.")
+        time.sleep(0.01)
+    with _lock:
+        _servers[name] = handle
+    return handle
+
+
+def running_servers() -> dict[str, ServerHandle]:
+    with _lock:
+        return dict(_servers)
+
+
+def stop_all() -> None:
+    for handle in running_servers().values():
+        handle.stop()

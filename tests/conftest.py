@@ -1,0 +1,28 @@
+import os
+
+import pytest
+
+os.environ.pop("OPENAI_API_KEY", None)  # the tests use the embedded model, never the network
+
+
+@pytest.fixture(scope="session")
+def model():
+    from helpers.embedded_model import embedded_model
+
+    return embedded_model(first_token_delay=0.05, token_delay=0.01)
+
+
+@pytest.fixture
+def llm(model):
+    from helpers.embedded_model import chat_model
+
+    return chat_model(max_retries=0)
+
+
+@pytest.fixture(scope="session")
+def run():
+    """One event loop for the whole session: ChatOpenAI shares its async HTTP client across calls."""
+    import asyncio
+
+    with asyncio.Runner() as runner:
+        yield runner.run

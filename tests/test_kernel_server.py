@@ -1,0 +1,73 @@
+import asyncio
+import socket
+import threading
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from helpers.kernel_server import ServerStartError, public_url, running_servers, serve
+
+app = FastAPI()
+
+
+@app.get("/")
+def hello():
+    return {"hello": "world"}
+
+
+def uvicorn_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("uvicorn:restart")]
+
+
+def test_restarting_ten_times_leaves_one_server_and_one_thread():
+    for _ in range(10):
+        handle = serve(app, name="restart")
+    try:
+        assert [h for n, h in running_servers().items() if n == "restart"] == [handle]
+        assert len(uvicorn_threads()) == 1
+        assert httpx.get(handle.url).json() == {"hello": "world"}
+    finally:
+        handle.stop()
+    assert uvicorn_threads() == []
+
+
+def test_binds_loopback_only_and_frees_the_port_on_stop():
+    handle = serve(app, name="port")
+    port = handle.port
+    assert handle.url == f"http://127.0.0.1:{port}"
+    assert handle.sock.getsockname()[0] == "127.0.0.1"
+    handle.stop()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))  # free again
+
+
+def test_a_taken_port_raises_a_clear_error_and_keeps_the_kernel():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        with pytest.raises(ServerStartError, match="port=0"):
+            serve(app, name="taken", port=sock.getsockname()[1])
+    assert "taken" not in running_servers()
+
+
+def test_sync_and_async_clients_from_a_running_loop():
+    handle = serve(app, name="clients")
+
+    async def both():
+        # a sync call inside a coroutine blocks this loop; the server's loop is another thread's
+        sync = httpx.get(handle.url).json()
+        async with httpx.AsyncClient() as client:
+            return sync, (await client.get(handle.url)).json()
+
+    try:
+        assert asyncio.run(both()) == ({"hello": "world"},) * 2
+    finally:
+        handle.stop()
+
+
+def test_public_url_goes_through_the_proxy(monkeypatch):
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
+    assert public_url(8000) == "/proxy/8000/"
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada")
+    assert public_url(8000, "/fetch") == "/user/ada/proxy/8000/fetch"

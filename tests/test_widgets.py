@@ -1,0 +1,47 @@
+import asyncio
+import time
+
+from helpers.widgets import TokenView
+
+
+def test_a_fast_stream_is_coalesced_and_the_final_state_is_exact():
+    view = TokenView("fast", max_rate=30)
+    view.start()
+    start = time.monotonic()
+    for i in range(5000):
+        view.feed(f"t{i} ")
+    elapsed = time.monotonic() - start
+    view.finish()
+    assert view.text == "".join(f"t{i} " for i in range(5000))
+    assert "t4999" in view._text.value
+    assert "5000 tokens" in view._counters.value
+    assert view.updates <= 3 + elapsed * 30  # reset, finish and one per interval at most
+
+
+def test_a_slow_stream_is_shown_token_by_token():
+    async def tokens():
+        for token in ["a", "b", "c"]:
+            await asyncio.sleep(0.05)
+            yield token
+
+    view = TokenView(max_rate=30)
+    assert asyncio.run(view.consume(tokens())) == "abc"
+    assert view.updates >= 4  # each token arrived more than an interval after the previous one
+    assert view.time_to_first_token >= 0.04
+
+
+def test_message_chunks_and_events_are_accepted():
+    class Chunk:
+        content = "x"
+
+    view = TokenView()
+    view.feed(Chunk())
+    view.feed("y")
+    view.finish()
+    assert view.text == "xy"
+
+
+def test_plain_text_repr_is_stable_for_nbval():
+    bundle = TokenView()._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("TokenView")
+    assert "application/vnd.jupyter.widget-view+json" in bundle
