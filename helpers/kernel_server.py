@@ -7,15 +7,17 @@ synchronous client called from a cell (`httpx.get` blocks the loop the server ne
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import uvicorn
 
-__all__ = ["ServerHandle", "ServerStartError", "serve", "running_servers", "stop_all", "public_url"]
+__all__ = ["ServerHandle", "ServerStartError", "serve", "running_servers", "stop_all", "public_url", "server_errors"]
 
 _servers: dict[str, "ServerHandle"] = {}
 _lock = threading.Lock()
@@ -76,7 +78,7 @@ def _bind(port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise ServerStartError(
-            f"Port {port} on 127.0.0.1 is taken ({exc.strerror}). "
+            f"127.0.0.1:{port} is taken ({exc.strerror}). "
             "Use port=0 to let the system pick a free port, or stop the program that holds it."
         ) from None
     sock.listen(128)
@@ -125,3 +127,26 @@ def running_servers() -> dict[str, ServerHandle]:
 def stop_all() -> None:
     for handle in running_servers().values():
         handle.stop()
+
+
+@contextmanager
+def server_errors():
+    """Collect the errors uvicorn logs (as "Type: message" lines) instead of printing them.
+
+    A server thread's traceback would land in whichever cell happens to be running;
+    inside this block it is kept for the cell that caused it to show.
+    """
+    caught: list[str] = []
+
+    def keep(record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        caught.append(f"{record.getMessage().strip()} -> {type(exc).__name__}: {exc}" if exc else record.getMessage().strip())
+        return False
+
+    logger = logging.getLogger("uvicorn.error")
+    logger.addFilter(keep)
+    try:
+        yield caught
+    finally:
+        time.sleep(0.05)  # the server thread may log just after the client saw the failure
+        logger.removeFilter(keep)

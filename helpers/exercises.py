@@ -1,0 +1,86 @@
+"""Check functions for the notebooks' exercises.
+
+Each raises `NotSolvedYet` (an AssertionError) with a hint while the answer is missing
+or wrong, and prints a confirmation when it is right. Solutions are in
+notebooks/solutions/, one `%load` away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+
+__all__ = ["NotSolvedYet"]
+
+
+class NotSolvedYet(AssertionError):
+    pass
+
+
+def _require(condition: bool, hint: str) -> None:
+    if not condition:
+        raise NotSolvedYet(hint)
+
+
+def _passed(what: str) -> None:
+    print(f"✅ {what}")
+
+
+async def check_countdown(countdown) -> None:
+    """01: `countdown(n, delay)` is an async generator yielding n..1, lazily."""
+    _require(inspect.isasyncgenfunction(countdown), "countdown must be an async generator function: `async def` with `yield` inside.")
+    start = time.monotonic()
+    stream = countdown(3, 0.05)
+    first = await anext(stream)
+    first_at = time.monotonic() - start
+    rest = [value async for value in stream]
+    total = time.monotonic() - start
+    _require([first, *rest] == [3, 2, 1], f"countdown(3, ...) should yield 3, 2, 1; it yielded {[first, *rest]}.")
+    _require(total >= 0.12, "wait `await asyncio.sleep(delay)` before each value.")
+    _require(first_at < total * 0.6, "yield each value as soon as it is ready, not all at the end.")
+    _passed("countdown is lazy and asynchronous")
+
+
+def check_frame(frame) -> None:
+    """02: `frame(text, event)` must survive every kind of line break."""
+    from .sse import Event, parse
+
+    for text in ["hello", "two\nlines", "crlf\r\nline", "old mac\rline", "", "trailing\n", "你好\n世界"]:
+        got = parse(frame(text, "token"))
+        expected_text = text.replace("\r\n", "\n").replace("\r", "\n")
+        _require(got == [Event(expected_text, "token")], f"frame({text!r}, 'token') reaches the browser as {got}; expected one 'token' event with data {expected_text!r}.")
+    _passed("every line break survives the trip")
+
+
+async def check_first_byte(first_byte_and_total) -> None:
+    """03: measure time to first chunk and total time of a slow stream."""
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+
+    from .kernel_server import serve
+
+    app = FastAPI()
+
+    @app.get("/slow")
+    async def slow():
+        async def chunks():
+            for i in range(5):
+                await asyncio.sleep(0.1)
+                yield f"chunk {i}\n"
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    server = serve(app, name="exercise-03")
+    try:
+        result = first_byte_and_total(server.url + "/slow")
+        _require(inspect.isawaitable(result), "first_byte_and_total must be an async function (`async def`).")
+        result = await result
+        _require(isinstance(result, tuple) and len(result) == 2, f"return a tuple (first, total); got {result!r}.")
+        first, total = result
+        _require(0.05 <= first <= 0.4, f"the first chunk comes after about 0.1 s; you measured {first}. Time `aiter_raw()`, not the whole request.")
+        _require(total >= 0.45, f"the whole stream takes about 0.5 s; you measured {total}.")
+        _require(first < total / 2, "the first chunk must arrive well before the end: read the body chunk by chunk.")
+    finally:
+        server.stop()
+    _passed(f"first chunk after {first:.2f} s, end after {total:.2f} s")
