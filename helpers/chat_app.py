@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
-from .embedded_model import FAULTS, chat_model
+from .embedded_model import FAULTS, server_chat_model
 from .replay import ResumeGap, Stream, StreamRegistry, parse_event_id
 from .retrieval import retrieve
 
@@ -46,16 +46,23 @@ class ChatParams(BaseModel):
     model_config = {"extra": "forbid"}
 
 
-def create_app(llm=None, *, resume_grace: float = 2.0, buffer_size: int = 2000) -> FastAPI:
-    """A relay around `llm` (default: `chat_model()`); `app.state` exposes its streams and saved answers."""
+def create_app(llm_factory=server_chat_model, *, resume_grace: float = 2.0, buffer_size: int = 2000) -> FastAPI:
+    """A relay around the model `llm_factory()` returns; `app.state` exposes its streams and saved answers.
+
+    The factory is called on the first request, inside the server's own event loop.
+    """
     app = FastAPI(title="Streaming Lab relay")
     app.state.registry = registry = StreamRegistry(buffer_size=buffer_size, grace=resume_grace)
     app.state.saved_answers = {}  # stream id -> text kept when the stream was cancelled
-    # no silent retries: the client hears about a 429 at once, with its Retry-After
-    app.state.llm = llm if llm is not None else chat_model(max_retries=0)
+    app.state.llm = None
+
+    def model():
+        if app.state.llm is None:
+            app.state.llm = llm_factory()
+        return app.state.llm
 
     def lab_options(params: ChatParams) -> dict:
-        if app.state.llm.openai_api_base is None:  # the real API: no lab controls
+        if model().openai_api_base is None:  # the real API: no lab controls
             return {}
         lab = {"fault": params.fault, "fault_at": params.fault_at, "tokens": params.tokens, "token_delay": params.token_delay}
         return {"extra_body": {"lab": {k: v for k, v in lab.items() if v is not None}}}
@@ -72,7 +79,7 @@ def create_app(llm=None, *, resume_grace: float = 2.0, buffer_size: int = 2000) 
             messages = [("human", params.prompt)]
             if params.continue_from:
                 messages += [("ai", params.continue_from), ("human", "Continue exactly where you stopped.")]
-            chunks = app.state.llm.astream(messages, **lab_options(params)).__aiter__()
+            chunks = model().astream(messages, **lab_options(params)).__aiter__()
             try:
                 while True:
                     try:
@@ -94,6 +101,8 @@ def create_app(llm=None, *, resume_grace: float = 2.0, buffer_size: int = 2000) 
             failure = {"code": "upstream_disconnected", "message": "The connection to the model broke."}
         except openai.APIError as exc:
             failure = {"code": "model_error", "message": exc.message}
+        except Exception as exc:  # a bug must still end the stream properly (CancelledError is not an Exception)
+            failure = {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}
         except asyncio.CancelledError:
             # every client left: keep what was generated; shielded so a second cancel cannot skip it
             await asyncio.shield(save_partial(stream, text))

@@ -35,7 +35,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from . import kernel_server
 
-__all__ = ["EmbeddedModel", "RequestRecord", "reply_for", "tokenize", "embedded_model", "chat_model", "FAULTS"]
+__all__ = ["EmbeddedModel", "RequestRecord", "reply_for", "tokenize", "embedded_model", "chat_model", "server_chat_model", "FAULTS"]
 
 FAULTS = ("error_after", "drop_after", "stall_after", "rate_limit", "server_error", "no_done")
 MODEL_NAME = "streaming-lab-model"
@@ -265,15 +265,30 @@ def embedded_model(**settings) -> EmbeddedModel:
     return _model
 
 
-def chat_model(**kwargs):
+def chat_model(*, quiet: bool = False, **kwargs):
     """A `ChatOpenAI`: the real API when OPENAI_API_KEY is set, else the embedded model over real HTTP."""
     from langchain_openai import ChatOpenAI
 
     if os.environ.get("OPENAI_API_KEY"):
         kwargs.setdefault("model", os.environ.get("OPENAI_MODEL", "gpt-4o-mini"))
         kwargs.pop("extra_body", None)  # lab controls mean nothing to the real API
-        print(f"Using the real OpenAI API (model {kwargs['model']}).")
+        if not quiet:
+            print(f"Using the real OpenAI API (model {kwargs['model']}).")
         return ChatOpenAI(**kwargs)
     model = embedded_model()
-    print("Using the embedded model (offline, in this kernel). Set OPENAI_API_KEY to use the real API.")
+    if not quiet:
+        print("Using the embedded model (offline, in this kernel). Set OPENAI_API_KEY to use the real API.")
     return ChatOpenAI(base_url=model.base_url, api_key="offline", model=MODEL_NAME, **kwargs)
+
+
+def server_chat_model(**kwargs):
+    """A `ChatOpenAI` for code running in a server thread: quiet, with an HTTP client of its own.
+
+    An async HTTP client belongs to the event loop that first used it, and ChatOpenAI
+    shares one default client per base URL. A server in its own thread has its own
+    loop, so it must not share the client the notebook's cells use.
+    """
+    import httpx
+
+    kwargs.setdefault("max_retries", 0)  # tell the client about a 429 at once, with its Retry-After
+    return chat_model(quiet=True, http_async_client=httpx.AsyncClient(timeout=httpx.Timeout(60.0, read=None)), **kwargs)

@@ -84,3 +84,22 @@ async def check_first_byte(first_byte_and_total) -> None:
     finally:
         server.stop()
     _passed(f"first chunk after {first:.2f} s, end after {total:.2f} s")
+
+
+async def check_collect_tokens(collect_tokens, url: str) -> None:
+    """04: the token events' text, which must equal the done event's text."""
+    import json
+
+    import httpx
+    from httpx_sse import aconnect_sse
+
+    prompt = "What is SSE?"
+    result = collect_tokens(url, prompt)
+    _require(inspect.isawaitable(result), "collect_tokens must be an async function (`async def`).")
+    got = await result
+    async with httpx.AsyncClient(timeout=60) as client:
+        async with aconnect_sse(client, "GET", f"{url}/chat", params={"prompt": prompt}) as source:
+            done = [json.loads(sse.data) async for sse in source.aiter_sse() if sse.event == "done"][-1]
+    _require(isinstance(got, str), f"return the text as a str; got {type(got).__name__}.")
+    _require(got == done["text"], f"expected {done['text'][:60]!r}…, got {got[:60]!r}…: keep only `token` events, and json.loads each data.")
+    _passed(f"collected {len(got)} characters, equal to the done event's text")

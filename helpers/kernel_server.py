@@ -140,6 +140,8 @@ def server_errors():
 
     def keep(record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
+        while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+            exc = exc.exceptions[0]  # the task group's wrapper hides the real error
         caught.append(f"{record.getMessage().strip()} -> {type(exc).__name__}: {exc}" if exc else record.getMessage().strip())
         return False
 

@@ -17,9 +17,7 @@ FULL = "".join(reply_for(PROMPT))
 
 @pytest.fixture(scope="module")
 def relay(model):
-    from helpers.embedded_model import chat_model
-
-    app = create_app(chat_model(max_retries=0), resume_grace=0.3)
+    app = create_app(resume_grace=0.3)
     handle = serve(app, name="test-relay")
     yield app, handle
     handle.stop()
