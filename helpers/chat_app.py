@@ -2,6 +2,7 @@
 
     GET  /chat?prompt=...   EventSource stream (resumable with Last-Event-ID)
     POST /chat              the same stream for fetch() clients (JSON body)
+    POST /chat/{id}/drop    break the stream's open connections, to practise resuming
     GET  /                  the EventSource page       GET /fetch   the fetch() page
 
 Events, in order: `retrieval` (one per document found), `token` (one per chunk of text),
@@ -23,6 +24,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
 from .embedded_model import FAULTS, server_chat_model
+from .kernel_server import SimulatedDrop
 from .replay import ResumeGap, Stream, StreamRegistry, parse_event_id
 from .retrieval import retrieve
 
@@ -46,12 +48,35 @@ class ChatParams(BaseModel):
     model_config = {"extra": "forbid"}
 
 
+DROP_MARKER = "drop-this-connection"
+
+
+class _BreakOnDropMarker:
+    """ASGI middleware: abort the connection where the drop marker would be sent.
+
+    Raising inside the SSE generator would not do: fastapi.sse then ends the response
+    cleanly. An exception from `send` leaves the response unfinished, like a real failure.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        async def guarded_send(message) -> None:
+            if message["type"] == "http.response.body" and DROP_MARKER.encode() in message.get("body", b""):
+                raise SimulatedDrop("connection dropped on request")
+            await send(message)
+
+        await self.app(scope, receive, guarded_send)
+
+
 def create_app(llm_factory=server_chat_model, *, resume_grace: float = 2.0, buffer_size: int = 2000) -> FastAPI:
     """A relay around the model `llm_factory()` returns; `app.state` exposes its streams and saved answers.
 
     The factory is called on the first request, inside the server's own event loop.
     """
     app = FastAPI(title="Streaming Lab relay")
+    app.add_middleware(_BreakOnDropMarker)
     app.state.registry = registry = StreamRegistry(buffer_size=buffer_size, grace=resume_grace)
     app.state.saved_answers = {}  # stream id -> text kept when the stream was cancelled
     app.state.llm = None
@@ -128,8 +153,12 @@ def create_app(llm_factory=server_chat_model, *, resume_grace: float = 2.0, buff
 
     async def events(stream: Stream, after: int) -> AsyncIterator[ServerSentEvent]:
         registry.attach(stream)
+        epoch = stream.epoch
         try:
             async for seq, event, data in stream.follow(after):
+                if stream.epoch != epoch:
+                    yield ServerSentEvent(comment=DROP_MARKER)  # _BreakOnDropMarker aborts the connection here
+                    return
                 yield ServerSentEvent(event=event, data=data, id=stream.event_id(seq), retry=RECONNECT_MS if seq == 1 else None)
         except ResumeGap as gap:
             yield ServerSentEvent(event="stream_error", data={"code": "resume_gap", "message": str(gap)})
@@ -153,6 +182,14 @@ def create_app(llm_factory=server_chat_model, *, resume_grace: float = 2.0, buff
     async def chat_post(opened: Annotated[tuple, Depends(open_post)]):
         async for event in events(*opened):
             yield event
+
+    @app.post("/chat/{stream_id}/drop", status_code=202)
+    async def drop(stream_id: str) -> dict:
+        stream = registry.get(stream_id)
+        if stream is None:
+            raise HTTPException(404, f"no stream {stream_id!r}")
+        stream.drop()
+        return {"dropped": stream_id}
 
     @app.get("/", response_class=HTMLResponse)
     def eventsource_page() -> str:

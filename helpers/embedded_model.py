@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import re
 import time
@@ -34,6 +33,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from . import kernel_server
+from .kernel_server import SimulatedDrop
 
 __all__ = ["EmbeddedModel", "RequestRecord", "reply_for", "tokenize", "embedded_model", "chat_model", "server_chat_model", "FAULTS"]
 
@@ -61,15 +61,6 @@ _CHINESE_REPLY = (
     "流式输出是在生成答案的同时把它发送出去。服务器保持一个 HTTP 响应不关闭，"
     "每生成一个词就写出一个 SSE 事件，所以用户很快就能看到第一句话。"
 )
-
-
-class SimulatedDrop(ConnectionAbortedError):
-    """Raised inside the stream so uvicorn aborts the connection, as a network failure would."""
-
-
-class _HideSimulatedDrops(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], SimulatedDrop))
 
 
 _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
@@ -139,7 +130,6 @@ class EmbeddedModel:
     def start(self, name: str = "embedded-model") -> kernel_server.ServerHandle:
         if self.handle is None or not self.handle.running:
             self.handle = kernel_server.serve(self.app, name=name)
-            logging.getLogger("uvicorn.error").addFilter(_HIDE_DROPS)  # a simulated drop is not a bug to log
         return self.handle
 
     @property
@@ -248,7 +238,6 @@ def _error(status: int, code: str, message: str, headers: dict | None = None) ->
     return JSONResponse({"error": {"message": message, "type": kind, "code": code}}, status_code=status, headers=headers)
 
 
-_HIDE_DROPS = _HideSimulatedDrops()
 _model: EmbeddedModel | None = None
 
 

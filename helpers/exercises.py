@@ -103,3 +103,17 @@ async def check_collect_tokens(collect_tokens, url: str) -> None:
     _require(isinstance(got, str), f"return the text as a str; got {type(got).__name__}.")
     _require(got == done["text"], f"expected {done['text'][:60]!r}…, got {got[:60]!r}…: keep only `token` events, and json.loads each data.")
     _passed(f"collected {len(got)} characters, equal to the done event's text")
+
+
+async def check_resume_text(resume_text, url: str) -> None:
+    """05: drop after some tokens, resume with Last-Event-ID, every token exactly once."""
+    from .embedded_model import reply_for
+
+    prompt = "What is SSE?"
+    result = resume_text(url, prompt, 4)
+    _require(inspect.isawaitable(result), "resume_text must be an async function (`async def`).")
+    got = await result
+    full = "".join(reply_for(prompt))
+    _require(isinstance(got, str), f"return the text as a str; got {type(got).__name__}.")
+    _require(got == full, f"expected the whole answer {full[:40]!r}…; got {got[:80]!r}… (a token missing or repeated?).")
+    _passed("resumed without a gap or a repeat")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-__all__ = ["ServerHandle", "ServerStartError", "serve", "running_servers", "stop_all", "public_url", "server_errors"]
+__all__ = ["ServerHandle", "ServerStartError", "SimulatedDrop", "serve", "running_servers", "stop_all", "public_url", "server_errors"]
 
 _servers: dict[str, "ServerHandle"] = {}
 _lock = threading.Lock()
@@ -25,6 +25,27 @@ _lock = threading.Lock()
 
 class ServerStartError(RuntimeError):
     """The server could not start; the message says why and what to do."""
+
+
+class SimulatedDrop(ConnectionAbortedError):
+    """Raise it inside a response to make uvicorn abort the connection, as a network failure would."""
+
+
+def root_cause(exc: BaseException | None) -> BaseException | None:
+    """The error inside single-error exception groups (task groups wrap what they re-raise)."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+class _HideSimulatedDrops(logging.Filter):
+    """A simulated drop is a lesson, not a bug: uvicorn need not print its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(root_cause(record.exc_info[1]), SimulatedDrop))
+
+
+_HIDE_DROPS = _HideSimulatedDrops()
 
 
 @dataclass
@@ -114,6 +135,7 @@ def serve(app, *, name: str = "app", port: int = 0, log_level: str = "warning", 
             sock.close()
             raise ServerStartError(f"Server {name!r} did not start; see the log above for uvicorn's reason.")
         time.sleep(0.01)
+    logging.getLogger("uvicorn.error").addFilter(_HIDE_DROPS)  # adding the same filter twice is a no-op
     with _lock:
         _servers[name] = handle
     return handle
@@ -139,9 +161,7 @@ def server_errors():
     caught: list[str] = []
 
     def keep(record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-            exc = exc.exceptions[0]  # the task group's wrapper hides the real error
+        exc = root_cause(record.exc_info[1]) if record.exc_info else None
         caught.append(f"{record.getMessage().strip()} -> {type(exc).__name__}: {exc}" if exc else record.getMessage().strip())
         return False
 

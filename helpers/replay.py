@@ -34,6 +34,7 @@ class Stream:
     next_seq: int = 1
     finished: bool = False
     subscribers: int = 0
+    epoch: int = 0  # bumped by drop(): connections opened before it must end
     producer: asyncio.Task | None = field(default=None, repr=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _cancel_later: asyncio.TimerHandle | None = field(default=None, repr=False)
@@ -44,6 +45,11 @@ class Stream:
     def emit(self, event: str, data) -> None:
         self.buffer.append((self.next_seq, event, data))
         self.next_seq += 1
+        self._notify()
+
+    def drop(self) -> None:
+        """Make every open connection of this stream break, as a network failure would."""
+        self.epoch += 1
         self._notify()
 
     def finish(self) -> None:

@@ -140,3 +140,25 @@ def test_continue_from_finishes_the_same_answer(relay):
     partial = FULL[:40]
     done = events_of(httpx.get(f"{server.url}/chat", params={"prompt": PROMPT, "continue_from": partial}, timeout=30))[-1][1]
     assert done["complete"] and done["text"] == FULL
+
+
+def test_a_server_side_drop_breaks_the_connection_and_resume_completes_it(relay):
+    _, server = relay
+    params = {"prompt": PROMPT, "token_delay": 0.02}
+    with httpx.Client(timeout=30) as client:
+        with client.stream("GET", f"{server.url}/chat", params=params) as response:
+            decoder, first = Decoder(), []
+            chunks = response.iter_raw()
+            while sum(e.type == "token" for e in first) < 3:
+                first += decoder.feed(next(chunks))
+            stream_id = first[-1].id.split(".")[0]
+            assert client.post(f"{server.url}/chat/{stream_id}/drop").status_code == 202
+            with pytest.raises(httpx.RemoteProtocolError):
+                for chunk in chunks:
+                    first += decoder.feed(chunk)
+            assert first[-1].type == "token"  # the stream broke before done
+        with client.stream("GET", f"{server.url}/chat", params=params, headers={"Last-Event-ID": first[-1].id}) as response:
+            rest = read_events(response)
+    text = "".join(json.loads(e.data)["text"] for e in first + rest if e.type == "token")
+    assert text == FULL
+    assert httpx.post(f"{server.url}/chat/unknown/drop").status_code == 404
