@@ -117,3 +117,14 @@ async def check_resume_text(resume_text, url: str) -> None:
     _require(isinstance(got, str), f"return the text as a str; got {type(got).__name__}.")
     _require(got == full, f"expected the whole answer {full[:40]!r}…; got {got[:80]!r}… (a token missing or repeated?).")
     _passed("resumed without a gap or a repeat")
+
+
+async def check_stop_after(stop_after, url: str) -> None:
+    """06: a WebSocket client that stops the stream after n tokens."""
+    result = stop_after(url, "What is SSE?", 4)
+    _require(inspect.isawaitable(result), "stop_after must be an async function (`async def`).")
+    done = await result
+    _require(isinstance(done, dict) and done.get("type") == "done", f"return the final message as a dict with type 'done'; got {done!r}.")
+    _require(done.get("stopped") is True, "the server did not see your stop: send {\"action\": \"stop\"} on the same socket.")
+    _require(done.get("tokens") in (4, 5), f"stop after 4 tokens; the server sent {done.get('tokens')}.")
+    _passed(f"stopped after {done['tokens']} tokens")
