@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 
 import httpx
 import pytest
@@ -64,6 +65,9 @@ def test_a_stop_mid_stream_stops_the_model_on_both(server, model):
     full_length = len(reply_for("What is SSE?"))
     text, done = asyncio.run(ws_tokens(server.port, stop_after=3))
     assert done["stopped"] and 3 <= done["tokens"] < full_length  # tokens already in flight still arrive
+    deadline = time.monotonic() + 2
+    while model.last.status == "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert model.last.status == "cancelled"
     text, done = asyncio.run(sse_tokens(server.port, stop_after=3))
     assert done["stopped"] and done["tokens"] < full_length
