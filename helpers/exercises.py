@@ -128,3 +128,12 @@ async def check_stop_after(stop_after, url: str) -> None:
     _require(done.get("stopped") is True, "the server did not see your stop: send {\"action\": \"stop\"} on the same socket.")
     _require(done.get("tokens") in (4, 5), f"stop after 4 tokens; the server sent {done.get('tokens')}.")
     _passed(f"stopped after {done['tokens']} tokens")
+
+
+def check_should_stream(should_stream) -> None:
+    """07: stream when the saved wait is at least 1 s and the whole result is not needed."""
+    cases = [((500, 50, False), True), ((20, 50, False), False), ((500, 50, True), False), ((50, 50, False), True), ((49, 50, False), False), ((5, 200, False), False)]
+    for args, expected in cases:
+        got = should_stream(*args)
+        _require(got is expected, f"should_stream{args} should be {expected}; got {got!r}.")
+    _passed("your rule matches the measured one")
