@@ -13,7 +13,7 @@ import time
 
 import ipywidgets as widgets
 
-__all__ = ["TokenView", "content_of"]
+__all__ = ["TokenView", "content_of", "show_widget"]
 
 
 def content_of(chunk) -> str:
@@ -126,3 +126,12 @@ class TokenView:
 
     def __repr__(self) -> str:
         return f"TokenView(tokens={len(self.tokens)}, text={self.text[:40]!r})"
+
+
+def show_widget(widget, description: str) -> None:
+    """Display a widget with a fixed plain-text form, so saved notebooks do not change with its values."""
+    from IPython.display import display
+
+    bundle = widget._repr_mimebundle_()
+    bundle["text/plain"] = description
+    display(bundle, raw=True)
