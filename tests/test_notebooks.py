@@ -1,0 +1,98 @@
+"""The course's structure, and every notebook run twice in one kernel: as committed, then solved.
+
+The first pass runs the notebook as a learner gets it: only cells tagged `raises-exception`
+may fail, and every exercise's check cell must fail with NotSolvedYet. The second pass,
+in the same kernel, loads each exercise's solution: every check cell must pass.
+"""
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NUMBERED = sorted(NOTEBOOKS.glob("0[1-9]_*.ipynb"))
+LINK = re.compile(r"\]\(([^)]+\.ipynb)\)")
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def tags(cell):
+    return cell.metadata.get("tags", [])
+
+
+def test_there_are_eight_numbered_notebooks_and_a_contents_page():
+    assert [p.name[:2] for p in NUMBERED] == [f"0{i}" for i in range(1, 9)]
+    contents = "".join(c.source for c in read(NOTEBOOKS / "00_contents.ipynb").cells)
+    assert set(LINK.findall(contents)) >= {p.name for p in NUMBERED}
+
+
+def test_the_next_links_lead_from_01_to_08():
+    seen, current = [], NUMBERED[0]
+    while current is not None and current.name not in seen:
+        seen.append(current.name)
+        nav = read(current).cells[0].source
+        following = [link for link in LINK.findall(nav) if link[:2] > current.name[:2]]
+        current = NOTEBOOKS / following[0] if following else None
+    assert seen == [p.name for p in NUMBERED]
+
+
+@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
+def test_notebook_has_the_parts_a_class_needs(path):
+    nb = read(path)
+    assert nb.metadata.kernelspec.name == "python3"
+    first, last = nb.cells[0], nb.cells[-1]
+    for nav in (first, last):
+        assert "nav" in tags(nav) and "00_contents.ipynb" in nav.source
+        for link in LINK.findall(nav.source):
+            assert (NOTEBOOKS / link).exists(), link
+    assert "**Learning goals.**" in nb.cells[1].source
+    assert any(c.cell_type == "markdown" and re.search(r"^## Summary", c.source, re.M) for c in nb.cells)
+    exercises = [i for i, c in enumerate(nb.cells) if "exercise" in tags(c)]
+    assert exercises, "no exercise"
+    for i in exercises:
+        check = nb.cells[i + 1]
+        assert {"check", "raises-exception"} <= set(tags(check))
+        assert (NOTEBOOKS / "solutions" / f"{nb.cells[i].metadata['exercise']}.py").exists()
+        assert any(f"solutions/{nb.cells[i].metadata['exercise']}.py" in c.source for c in nb.cells[i - 2 : i])
+    ignored = [c for c in nb.cells if c.cell_type == "code" and "NBVAL_IGNORE_OUTPUT" in c.source]
+    assert not ignored, "outputs are checked by nbval with a sanitize file, not ignored"
+
+
+def errors(cell):
+    return [o for o in cell.get("outputs", []) if o.output_type == "error"]
+
+
+@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
+def test_runs_twice_in_one_kernel_and_every_check_fails_empty_and_passes_solved(path):
+    nb = read(path)
+    solved = copy.deepcopy(nb.cells)
+    for cell in solved:
+        if "exercise" in tags(cell):
+            cell.source = (NOTEBOOKS / "solutions" / f"{cell.metadata['exercise']}.py").read_text()
+    run = copy.deepcopy(nb)
+    run.cells = copy.deepcopy(nb.cells) + solved
+    for cell in run.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    NotebookClient(run, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+
+    half = len(nb.cells)
+    for index, cell in enumerate(run.cells):
+        if cell.cell_type != "code":
+            continue
+        where = f"{'second' if index >= half else 'first'} run, cell {index % half}: {cell.source[:60]!r}"
+        if "check" in tags(cell):
+            if index < half:
+                assert [e.ename for e in errors(cell)] == ["NotSolvedYet"], where
+            else:
+                assert errors(cell) == [], f"{where}: {errors(cell)}"
+        elif "raises-exception" not in tags(cell):
+            assert errors(cell) == [], f"{where}: {[(e.ename, e.evalue) for e in errors(cell)]}"
+        streams = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stderr")
+        assert "Traceback" not in streams, f"{where}: a traceback leaked into the cell:\n{streams[:2000]}"
