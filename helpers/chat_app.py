@@ -99,8 +99,9 @@ def create_app(llm_factory=server_chat_model, *, resume_grace: float = 2.0, buff
     async def produce(stream: Stream, params: ChatParams) -> None:
         started, text, failure, count = time.monotonic(), params.continue_from, None, 0
         try:
-            for doc in retrieve(params.prompt):
-                stream.emit("retrieval", {"id": doc.id, "title": doc.title, "text": doc.text})
+            if not params.continue_from:  # a continuation already showed its documents
+                for doc in retrieve(params.prompt):
+                    stream.emit("retrieval", {"id": doc.id, "title": doc.title, "text": doc.text})
             messages = [("human", params.prompt)]
             if params.continue_from:
                 messages += [("ai", params.continue_from), ("human", "Continue exactly where you stopped.")]

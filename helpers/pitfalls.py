@@ -71,6 +71,7 @@ def create_pitfall_app(llm_factory=server_chat_model) -> FastAPI:
         runs["ends"] += 1
 
         async def events():
+            yield "retry: 500\n\n"  # reconnect after 0.5 s instead of the browser's default of a few seconds
             for i in range(3):
                 yield f"data: part {i}\n\n"
 

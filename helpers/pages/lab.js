@@ -48,7 +48,7 @@ function onDone(done) {
   lab.done = done;
   lab.text = done.text; // the server's copy is the exact final text
   render();
-  setState(done.complete ? "done" : "error", done.complete ? `done: ${done.tokens} tokens in ${done.elapsed} s` : "stopped early: partial text kept");
+  setState(done.complete ? "done" : "error", done.complete ? `done: ${lab.arrivals.length} tokens (this request took ${done.elapsed} s)` : "stopped early: partial text kept");
 }
 
 // The prompt and the lab controls come from this page's own URL (?prompt=...&fault=...).
