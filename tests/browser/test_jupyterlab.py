@@ -1,0 +1,168 @@
+"""The course as a learner sees it: JupyterLab in Chromium, behind a Binder-like base URL.
+
+JupyterLab runs with `--ServerApp.base_url=/user/test/` and the kernel sees
+JUPYTERHUB_SERVICE_PREFIX=/user/test/, as on Binder, so the pages are reached through
+jupyter-server-proxy at /user/test/proxy/<port>/.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from helpers.embedded_model import reply_for
+
+from .conftest import sample
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = "/user/test/"
+pytestmark = pytest.mark.browser
+NB01_TEXT = "Streaming shows the first words while the rest are still being written."
+NB04_PROMPT = "What is SSE, and why do chat apps stream?"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("jupyterlab")
+    settings = tmp / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    # render every cell, so the test can see every output (JupyterLab 4 windows long notebooks)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    notebooks = tmp / "notebooks"  # a copy: running cells in the browser must not touch the committed files
+    shutil.copytree(ROOT / "notebooks", notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+        "JUPYTERHUB_SERVICE_PREFIX": BASE,
+    }
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.base_url={BASE}", "--IdentityProvider.token=", "--ServerApp.password=",
+        f"--ServerApp.root_dir={notebooks}", "--ServerApp.port_retries=0",
+    ] + (["--allow-root"] if os.geteuid() == 0 else [])  # CI runs as root
+    log = open(tmp / "jupyterlab.log", "w")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}{BASE}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "api/status", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("JupyterLab did not start:\n" + (tmp / "jupyterlab.log").read_text()[-3000:])
+            time.sleep(0.3)
+        yield url
+    finally:
+        stop_group(process)
+        log.close()
+
+
+def stop_group(process):
+    """Stop the server and every kernel it started (they share its process group)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(20)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_all(page, lab, notebook):
+    page.goto(f"{lab}lab/tree/{notebook}?reset")
+    page.locator(".jp-Notebook").first.wait_for()
+    page.wait_for_function("document.body.textContent.includes('Kernel status: Idle')", timeout=60_000)
+    for attempt in range(3):
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        try:  # a kernel that has only just started can drop the first requests: then ask again
+            page.wait_for_function("document.querySelector('.jp-CodeCell .jp-InputPrompt').textContent.includes('1')", timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            page.wait_for_timeout(1000)
+    raise AssertionError("Run All did not start the first cell")
+
+
+def done_running(page) -> bool:
+    return page.evaluate("""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+        .every((p) => /\\[\\d+\\]/.test(p.textContent))""")
+
+
+def wait_until_done(page, timeout=180):
+    deadline = time.monotonic() + timeout
+    while not done_running(page):
+        assert time.monotonic() < deadline, "Run All did not finish"
+        page.wait_for_timeout(500)
+
+
+def no_broken_widgets(page):
+    text = page.locator(".jp-Notebook").inner_text()
+    assert "Error displaying widget" not in text
+    assert "Loading widget" not in text
+
+
+
+def watch_widget(page, index: int, final_text: str, timeout=90) -> list[int]:
+    """Lengths of the index-th token widget's text, sampled until it shows `final_text`."""
+    selector = f"document.querySelectorAll('.lab-token-text')[{index}]"
+    return sample(page, f"{selector} ? {selector}.textContent.length : 0",
+                  until=f"{selector} && {selector}.textContent === {json.dumps(final_text)}", every=0.05, timeout=timeout)
+
+
+def grew_live(lengths: list[int]) -> bool:
+    """Several different partial lengths were seen: the widget updated while tokens arrived."""
+    partial = {n for n in lengths if 0 < n < max(lengths)}
+    return len(partial) >= 3 and lengths == sorted(lengths)
+
+
+def test_notebook_01_types_live_in_jupyterlab(page, lab):
+    run_all(page, lab, "01_generators.ipynb")
+    lengths = watch_widget(page, 0, NB01_TEXT)
+    assert grew_live(lengths), lengths
+    wait_until_done(page)
+    no_broken_widgets(page)
+    assert page.locator(".lab-token-text").first.inner_text() == NB01_TEXT
+    assert "final text is exact" in page.locator(".jp-Notebook").inner_text()
+
+
+def test_notebook_04_types_live_and_its_pages_stream_through_the_proxy(page, lab):
+    run_all(page, lab, "04_llm_streaming.ipynb")
+    reply = "".join(reply_for(NB04_PROMPT))
+    lengths = watch_widget(page, 0, reply)
+    assert grew_live(lengths), lengths
+    wait_until_done(page, timeout=240)
+    no_broken_widgets(page)
+    assert "the relayed text equals the model's reply" in page.locator(".jp-Notebook").inner_text()
+
+    frames = {name: next(f for f in page.frames if re.search(rf"{BASE}proxy/\d+/{name}\?autostart", f.url)) for name in ("", "fetch")}
+    for name, frame in frames.items():
+        frame.wait_for_function("window.lab && window.lab.state === 'done'", timeout=60_000)
+        assert frame.evaluate("lab.text") == reply, name
+        spread = frame.evaluate("lab.arrivals[lab.arrivals.length - 1] - lab.arrivals[0]")
+        # through the proxy the tokens arrived over the model's ~2 s, not in one burst at the end
+        assert spread > 1000, (name, spread)
