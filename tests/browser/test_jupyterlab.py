@@ -6,91 +6,26 @@ jupyter-server-proxy at /user/test/proxy/<port>/.
 """
 
 import json
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-import httpx
 import pytest
-
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from helpers.embedded_model import reply_for
 
 from .conftest import sample
+from .lab_server import BASE, jupyterlab
 
-ROOT = Path(__file__).resolve().parents[2]
-BASE = "/user/test/"
 pytestmark = pytest.mark.browser
 NB01_TEXT = "Streaming shows the first words while the rest are still being written."
 NB04_PROMPT = "What is SSE, and why do chat apps stream?"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("jupyterlab")
-    settings = tmp / "settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    # render every cell, so the test can see every output (JupyterLab 4 windows long notebooks)
-    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    notebooks = tmp / "notebooks"  # a copy: running cells in the browser must not touch the committed files
-    shutil.copytree(ROOT / "notebooks", notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
-        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-        "JUPYTERHUB_SERVICE_PREFIX": BASE,
-    }
-    command = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.base_url={BASE}", "--IdentityProvider.token=", "--ServerApp.password=",
-        f"--ServerApp.root_dir={notebooks}", "--ServerApp.port_retries=0",
-    ] + (["--allow-root"] if os.geteuid() == 0 else [])  # CI runs as root
-    log = open(tmp / "jupyterlab.log", "w")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}{BASE}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "api/status", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("JupyterLab did not start:\n" + (tmp / "jupyterlab.log").read_text()[-3000:])
-            time.sleep(0.3)
+    with jupyterlab(tmp_path_factory.mktemp("jupyterlab")) as url:
         yield url
-    finally:
-        stop_group(process)
-        log.close()
-
-
-def stop_group(process):
-    """Stop the server and every kernel it started (they share its process group)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-            process.wait(20)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def run_all(page, lab, notebook):
