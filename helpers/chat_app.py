@@ -14,12 +14,10 @@ event), and always a final `done` carrying the whole text and whether it is comp
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated, Literal
 
 import openai
 from fastapi import Depends, FastAPI, Header, HTTPException, Query
-from fastapi.responses import HTMLResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 
@@ -27,10 +25,10 @@ from .embedded_model import FAULTS, server_chat_model
 from .kernel_server import SimulatedDrop
 from .replay import ResumeGap, Stream, StreamRegistry, parse_event_id
 from .retrieval import retrieve
+from .static_pages import PAGES, add_pages
 
 __all__ = ["ChatParams", "create_app", "RECONNECT_MS"]
 
-PAGES = Path(__file__).with_name("pages")
 RECONNECT_MS = 500  # sent as `retry:` so a dropped page reconnects quickly
 
 
@@ -192,16 +190,5 @@ def create_app(llm_factory=server_chat_model, *, resume_grace: float = 2.0, buff
         stream.drop()
         return {"dropped": stream_id}
 
-    @app.get("/", response_class=HTMLResponse)
-    def eventsource_page() -> str:
-        return (PAGES / "eventsource.html").read_text(encoding="utf-8")
-
-    @app.get("/lab.js")
-    def page_script() -> Response:
-        return Response((PAGES / "lab.js").read_text(encoding="utf-8"), media_type="text/javascript")
-
-    @app.get("/fetch", response_class=HTMLResponse)
-    def fetch_page() -> str:
-        return (PAGES / "fetch.html").read_text(encoding="utf-8")
-
+    add_pages(app, {"/": "eventsource.html", "/fetch": "fetch.html"})
     return app

@@ -11,16 +11,15 @@
 
 import json
 from collections import Counter
-from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from .embedded_model import server_chat_model
+from .static_pages import add_pages
 
 __all__ = ["create_pitfall_app", "seed_generate"]
 
-PAGES = Path(__file__).with_name("pages")
 
 
 def seed_generate(llm, message: str, runs: Counter):
@@ -81,12 +80,5 @@ def create_pitfall_app(llm_factory=server_chat_model) -> FastAPI:
     def run_counts() -> dict:
         return dict(runs)
 
-    @app.get("/reconnect-loop.html", response_class=HTMLResponse)
-    def reconnect_loop_page() -> str:
-        return (PAGES / "reconnect-loop.html").read_text(encoding="utf-8")
-
-    @app.get("/error-collision.html", response_class=HTMLResponse)
-    def error_collision_page() -> str:
-        return (PAGES / "error-collision.html").read_text(encoding="utf-8")
-
+    add_pages(app, {"/reconnect-loop.html": "reconnect-loop.html", "/error-collision.html": "error-collision.html"})
     return app

@@ -2,24 +2,22 @@
 
 Both read the same model stream. Over WebSocket the client may send `{"action": "stop"}`
 mid-stream; over SSE the same request needs a separate HTTP call, `POST /sse/{id}/stop`.
-Pages: `/sse.html` and `/ws.html`.
+Pages: `/sse.html` and `/ws.html` (one page, `side.html`, that picks its transport by name).
 """
 
 import asyncio
 import json
 import secrets
-from pathlib import Path
 
 import anyio
 from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from .embedded_model import server_chat_model
+from .static_pages import add_pages
 
 __all__ = ["create_transport_app"]
 
-PAGES = Path(__file__).with_name("pages")
 
 
 def create_transport_app(llm_factory=server_chat_model) -> FastAPI:
@@ -108,12 +106,5 @@ def create_transport_app(llm_factory=server_chat_model) -> FastAPI:
                 await asyncio.gather(*(t for t in (chunk_task,) if t is not None), return_exceptions=True)
                 await stream.aclose()
 
-    @app.get("/sse.html", response_class=HTMLResponse)
-    def sse_page() -> str:
-        return (PAGES / "sse-side.html").read_text(encoding="utf-8")
-
-    @app.get("/ws.html", response_class=HTMLResponse)
-    def ws_page() -> str:
-        return (PAGES / "ws-side.html").read_text(encoding="utf-8")
-
+    add_pages(app, {"/sse.html": "side.html", "/ws.html": "side.html"})
     return app

@@ -4,6 +4,15 @@ const lab = (window.lab = {
   state: "idle", text: "", docs: [], errors: [], arrivals: [], opens: 0, reconnects: 0, lastEventId: "", done: null,
 });
 const $ = (id) => document.getElementById(id);
+
+// The chat controls both pages share, placed where the page has <div id="chat">.
+$("chat").innerHTML = `
+  <input id="prompt" size="50" value="What is SSE?"> <button id="send">Send</button>
+  <button id="retry" hidden>Retry: continue from here</button>
+  <p id="status">idle</p>
+  <ul id="docs"></ul>
+  <div id="output"></div>
+  <p id="error"></p>`;
 let renderQueued = false;
 
 function setState(state, message) {

@@ -11,7 +11,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # per module: Playwright's sync API holds an event loop while it runs
 def browser():
     if not CHROMIUM.exists():
         pytest.fail(

@@ -138,3 +138,26 @@ def test_a_seventh_eventsource_to_one_origin_waits(page, relay):
         setTimeout(() => { sources.forEach((s) => s.close()); resolve(opens); }, 2000);
     })""")
     assert opened == 6  # HTTP/1.1: six connections per origin
+
+
+@pytest.fixture(scope="module")
+def transports(model):
+    from helpers.transports import create_transport_app
+
+    handle = serve(create_transport_app(), name="browser-transports")
+    yield handle
+    handle.stop()
+
+
+@pytest.mark.parametrize("name", ["sse", "ws"])
+def test_the_side_by_side_pages_stream_and_stop(page, transports, name):
+    page.goto(f"{transports.url}/{name}.html?token_delay=0.03&prompt={quote(PROMPT)}")
+    lengths = sample(page, "lab.text.length", until="lab.state.startsWith('done')")
+    assert len({n for n in lengths if 0 < n < len(FULL)}) >= 3  # typed out, not all at once
+    assert page.evaluate("lab.text") == FULL
+    page.goto(f"{transports.url}/{name}.html?token_delay=0.1&prompt={quote(PROMPT)}")
+    sample(page, "lab.tokens", until="lab.tokens >= 3")
+    page.locator("#stop").click()
+    sample(page, "lab.state", until="lab.state.startsWith('done')")
+    assert '"stopped": true' in page.evaluate("lab.state").replace('"stopped":true', '"stopped": true')
+    assert page.evaluate("lab.tokens") < TOKENS
