@@ -17,7 +17,7 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 lab: install
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks 01_generators.ipynb
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks notebooks/01_generators.ipynb
 
 test: install
 	$(PY) -m pytest tests

@@ -254,11 +254,15 @@ def embedded_model(**settings) -> EmbeddedModel:
     return _model
 
 
-def chat_model(*, quiet: bool = False, **kwargs):
-    """A `ChatOpenAI`: the real API when OPENAI_API_KEY is set, else the embedded model over real HTTP."""
+def chat_model(*, quiet: bool = False, offline: bool = False, **kwargs):
+    """A `ChatOpenAI`: the real API when OPENAI_API_KEY is set, else the embedded model over real HTTP.
+
+    `offline=True` always uses the embedded model: lessons that inject faults or compare
+    exact replies need it.
+    """
     from langchain_openai import ChatOpenAI
 
-    if os.environ.get("OPENAI_API_KEY"):
+    if os.environ.get("OPENAI_API_KEY") and not offline:
         kwargs.setdefault("model", os.environ.get("OPENAI_MODEL", "gpt-4o-mini"))
         kwargs.pop("extra_body", None)  # lab controls mean nothing to the real API
         if not quiet:

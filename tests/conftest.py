@@ -2,7 +2,8 @@ import os
 
 import pytest
 
-os.environ.pop("OPENAI_API_KEY", None)  # the tests use the embedded model, never the network
+# The tests use the embedded model; only tests/test_real_api.py uses a key, when one is given.
+REAL_API_KEY = os.environ.pop("OPENAI_API_KEY", None)
 
 
 @pytest.fixture(scope="session")

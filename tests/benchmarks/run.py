@@ -214,7 +214,17 @@ def main() -> None:
     ]
     out = ROOT / "tests" / "benchmarks" / "RESULTS.md"
     out.write_text("\n".join(sections))
+    summarise_in_readme(sections)
     print(out.read_text())
+
+
+def summarise_in_readme(sections: list[str]) -> None:
+    """Replace what follows the README's bench marker with these results, headings demoted."""
+    readme = ROOT / "README.md"
+    marker = "<!-- bench-summary -->"
+    head = readme.read_text().split(marker)[0]
+    body = [line.replace("## ", "#### ", 1) if line.startswith("## ") else line for line in sections[2:]]
+    readme.write_text(head + marker + "\n" + "\n".join(body))
 
 
 if __name__ == "__main__":
