@@ -187,7 +187,9 @@ def first_token_in_jupyterlab() -> list[str]:
 def suite_times() -> list[str]:
     def timed(command):
         start = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"{' '.join(command[:4])}… failed; its output ends with:\n{(done.stdout + done.stderr)[-4000:]}")
         return time.perf_counter() - start
 
     nbval = timed([sys.executable, "-m", "pytest", "-q", "--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/sanitize.cfg", "--nbval-cell-timeout", "60", "notebooks"])
