@@ -25,7 +25,7 @@ from .embedded_model import FAULTS, server_chat_model
 from .kernel_server import SimulatedDrop
 from .replay import ResumeGap, Stream, StreamRegistry, parse_event_id
 from .retrieval import retrieve
-from .static_pages import PAGES, add_pages
+from .static_pages import add_pages
 
 __all__ = ["ChatParams", "create_app", "RECONNECT_MS"]
 
@@ -97,12 +97,12 @@ def create_app(llm_factory=server_chat_model, *, resume_grace: float = 2.0, buff
     async def produce(stream: Stream, params: ChatParams) -> None:
         started, text, failure, count = time.monotonic(), params.continue_from, None, 0
         try:
-            if not params.continue_from:  # a continuation already showed its documents
+            messages = [("human", params.prompt)]
+            if params.continue_from:  # a continuation: its documents were shown the first time
+                messages += [("ai", params.continue_from), ("human", "Continue exactly where you stopped.")]
+            else:
                 for doc in retrieve(params.prompt):
                     stream.emit("retrieval", {"id": doc.id, "title": doc.title, "text": doc.text})
-            messages = [("human", params.prompt)]
-            if params.continue_from:
-                messages += [("ai", params.continue_from), ("human", "Continue exactly where you stopped.")]
             chunks = model().astream(messages, **lab_options(params)).__aiter__()
             try:
                 while True:

@@ -1,6 +1,5 @@
 """The relay's pages and the pitfall pages, in Chromium, against servers on 127.0.0.1."""
 
-import time
 from urllib.parse import quote
 
 import httpx
@@ -27,17 +26,15 @@ def model():
 @pytest.fixture(scope="module")
 def relay(model):
     app = create_app(resume_grace=2.0)
-    handle = serve(app, name="browser-relay")
-    yield app, handle
-    handle.stop()
+    with serve(app, name="browser-relay") as handle:
+        yield app, handle
 
 
 @pytest.fixture(scope="module")
 def pitfalls(model):
     app = create_pitfall_app()
-    handle = serve(app, name="browser-pitfalls")
-    yield app, handle
-    handle.stop()
+    with serve(app, name="browser-pitfalls") as handle:
+        yield app, handle
 
 
 def open_page(page, url):
@@ -150,9 +147,8 @@ def test_a_seventh_eventsource_to_one_origin_waits(page, relay):
 def transports(model):
     from helpers.transports import create_transport_app
 
-    handle = serve(create_transport_app(), name="browser-transports")
-    yield handle
-    handle.stop()
+    with serve(create_transport_app(), name="browser-transports") as handle:
+        yield handle
 
 
 @pytest.mark.parametrize("name", ["sse", "ws"])
