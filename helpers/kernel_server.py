@@ -70,6 +70,12 @@ class ServerHandle:
     def running(self) -> bool:
         return self.thread.is_alive()
 
+    def __enter__(self) -> "ServerHandle":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving, close open streams and free the port."""
         self.server.should_exit = True

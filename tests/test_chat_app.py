@@ -18,9 +18,8 @@ FULL = "".join(reply_for(PROMPT))
 @pytest.fixture(scope="module")
 def relay(model):
     app = create_app(resume_grace=0.3)
-    handle = serve(app, name="test-relay")
-    yield app, handle
-    handle.stop()
+    with serve(app, name="test-relay") as handle:
+        yield app, handle
 
 
 def events_of(response):

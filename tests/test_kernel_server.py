@@ -71,3 +71,11 @@ def test_public_url_goes_through_the_proxy(monkeypatch):
     assert public_url(8000) == "/proxy/8000/"
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada")
     assert public_url(8000, "/fetch") == "/user/ada/proxy/8000/fetch"
+
+
+def test_a_with_block_stops_the_server_and_frees_the_port():
+    with serve(app, name="with-block") as handle:
+        assert httpx.get(handle.url).json() == {"hello": "world"}
+    assert not handle.running and "with-block" not in running_servers()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", handle.port))

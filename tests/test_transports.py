@@ -18,9 +18,8 @@ from helpers.wire import CountingProxy
 
 @pytest.fixture(scope="module")
 def server(model):
-    handle = serve(create_transport_app(), name="test-transports")
-    yield handle
-    handle.stop()
+    with serve(create_transport_app(), name="test-transports") as handle:
+        yield handle
 
 
 async def sse_tokens(port, stop_after=None, url=None):

@@ -68,9 +68,8 @@ def streams_server():
     def page():
         return PAGE
 
-    handle = serve(app, name="browser-sse-streams")
-    yield handle, streams
-    handle.stop()
+    with serve(app, name="browser-sse-streams") as handle:
+        yield handle, streams
 
 
 @pytest.mark.browser
