@@ -35,10 +35,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from . import kernel_server
 from .kernel_server import SimulatedDrop
 
-__all__ = ["EmbeddedModel", "RequestRecord", "reply_for", "tokenize", "embedded_model", "chat_model", "server_chat_model", "FAULTS"]
+__all__ = ["EmbeddedModel", "RequestRecord", "reply_for", "tokenize", "embedded_model", "chat_model", "server_chat_model", "is_embedded", "FAULTS", "MODEL_NAME", "OFFLINE_API_KEY"]
 
 FAULTS = ("error_after", "drop_after", "stall_after", "rate_limit", "server_error", "no_done")
 MODEL_NAME = "streaming-lab-model"
+# The API key the embedded model accepts. It is not a secret: it only makes offline code send an
+# Authorization header exactly as it must for the real API.
+OFFLINE_API_KEY = "streaming-lab-offline"
 
 _ENGLISH_REPLY = (
     "Streaming sends the answer while it is being written. The server keeps one HTTP response open "
@@ -271,7 +274,14 @@ def chat_model(*, quiet: bool = False, offline: bool = False, **kwargs):
     model = embedded_model()
     if not quiet:
         print("Using the embedded model (offline, in this kernel). Set OPENAI_API_KEY to use the real API.")
-    return ChatOpenAI(base_url=model.base_url, api_key="offline", model=MODEL_NAME, **kwargs)
+    return ChatOpenAI(base_url=model.base_url, api_key=OFFLINE_API_KEY, model=MODEL_NAME, **kwargs)
+
+
+def is_embedded(llm) -> bool:
+    """Whether `llm` (a ChatOpenAI) talks to the embedded model: only then do `lab` options mean anything."""
+    key = getattr(llm, "openai_api_key", None)
+    key = key.get_secret_value() if hasattr(key, "get_secret_value") else key
+    return getattr(llm, "openai_api_base", None) is not None and key == OFFLINE_API_KEY
 
 
 def server_chat_model(**kwargs):
