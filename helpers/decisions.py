@@ -12,7 +12,7 @@ def choose_transport(*, client_talks_during_stream: bool, binary: bool = False, 
     often and with low latency (collaborative editing, games, voice), not just a new prompt or a stop.
     """
     if not anything_to_stream:
-        return "plain HTTP", "nothing arrives over time: one request, one response (notebook 07)"
+        return "plain HTTP", "nothing arrives over time: one request, one response (notebook 09)"
     if client_talks_during_stream:
         return "WebSocket", "both sides send at any time over one connection"
     if binary:

@@ -12,7 +12,20 @@ import platform
 import time
 from pathlib import Path
 
-__all__ = ["record", "load", "data_file"]
+__all__ = ["KEYS", "record", "load", "data_file"]
+
+# Every measurement a notebook records, by name, with what it holds. The interview drill reads
+# them back; a name not listed here is refused, so a typo cannot create a second name.
+KEYS = {
+    "server.first_byte": "first byte and total time, streamed against buffered (03)",
+    "server.memory_peak": "peak memory of a large response, streamed against built whole (03)",
+    "model.first_token": "first text and total time, astream against ainvoke (04)",
+    "transport.bytes": "bytes each way for one answer over SSE and WebSocket (07)",
+    "transport.stop_latency_ms": "time from a stop request to the final event (07)",
+    "cost.framing": "bytes on the wire for one answer under each framing (09)",
+    "cost.partial_json": "the cost of parsing partial JSON at every chunk (09)",
+    "cost.decision_table": "the decision table built from the measured grid (09)",
+}
 
 
 def data_file() -> Path:
@@ -21,14 +34,18 @@ def data_file() -> Path:
 
 
 def load() -> dict:
+    """The recorded measurements, by name; names no longer in KEYS (from an older course) are left out."""
     try:
-        return json.loads(data_file().read_text(encoding="utf-8"))
+        data = json.loads(data_file().read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
+    return {name: value for name, value in data.items() if name in KEYS}
 
 
 def record(name: str, value, *, source: str) -> None:
-    """Save one measurement under `name`, with the notebook it came from and the machine."""
+    """Save one measurement under `name` (one of KEYS), with the notebook it came from and the machine."""
+    if name not in KEYS:
+        raise KeyError(f"unknown measurement {name!r}; the names are listed in helpers.evidence.KEYS")
     data = load()
     data[name] = {"value": value, "source": source, "when": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores"}
     path = data_file()

@@ -13,8 +13,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NUMBERED = sorted(NOTEBOOKS.glob("0[1-9]_*.ipynb"))
+from helpers import course
+
+NOTEBOOKS = course.NOTEBOOK_DIR
+NUMBERED = [nb.path for nb in course.NOTEBOOKS]
 LINK = re.compile(r"\]\(([^)]+\.ipynb)\)")
 
 
@@ -26,13 +28,20 @@ def tags(cell):
     return cell.metadata.get("tags", [])
 
 
-def test_there_are_eight_numbered_notebooks_and_a_contents_page():
-    assert [p.name[:2] for p in NUMBERED] == [f"0{i}" for i in range(1, 9)]
+def test_every_notebook_is_in_the_table_of_contents_and_the_contents_page_links_it():
+    on_disk = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if not p.name.startswith("00_"))
+    assert on_disk == sorted(p.name for p in NUMBERED), "add the notebook to helpers.course.NOTEBOOKS"
+    assert [nb.number for nb in course.NOTEBOOKS] == sorted(nb.number for nb in course.NOTEBOOKS)
     contents = "".join(c.source for c in read(NOTEBOOKS / "00_contents.ipynb").cells)
     assert set(LINK.findall(contents)) >= {p.name for p in NUMBERED}
 
 
-def test_the_next_links_lead_from_01_to_08():
+def test_navigation_cells_and_tables_are_generated_from_the_table_of_contents():
+    stale = course.sync(check=True)
+    assert not stale, f"out of date: {[str(p) for p in stale]}; run `python -m helpers.course`"
+
+
+def test_the_next_links_lead_through_every_notebook_in_order():
     seen, current = [], NUMBERED[0]
     while current is not None and current.name not in seen:
         seen.append(current.name)

@@ -1,0 +1,154 @@
+"""The course's table of contents, kept in one place.
+
+The navigation cells at the top and bottom of every notebook, the table in
+`00_contents.ipynb` and the tables in the READMEs are generated from `NOTEBOOKS`:
+
+    python -m helpers.course          rewrite them after adding or renaming a notebook
+    python -m helpers.course --check  exit 1 if any of them is out of date (the tests run this)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Notebook", "NOTEBOOKS", "by_number", "nav_markdown", "contents_table", "sync"]
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+
+
+@dataclass(frozen=True)
+class Notebook:
+    number: str  # two digits; the order of the course
+    slug: str
+    title: str
+    title_zh: str
+    learn: str  # what you learn, one line for the tables
+    learn_zh: str  # the same, in Chinese
+    minutes: int  # reading and running time for a learner working alone
+
+    @property
+    def filename(self) -> str:
+        return f"{self.number}_{self.slug}.ipynb"
+
+    @property
+    def path(self) -> Path:
+        return NOTEBOOK_DIR / self.filename
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+NOTEBOOKS: tuple[Notebook, ...] = (
+    Notebook("01", "generators", "Generators and async generators", "生成器与异步生成器",
+             "lazy values and the memory they save, `yield` against `return`, `async for`, a token stream shown live in a widget",
+             "惰性求值及其节省的内存、`yield` 与 `return` 的区别、`async for`、在小部件中实时显示的 token 流", 25),
+    Notebook("02", "sse_format", "The SSE wire format", "SSE 传输格式",
+             "`data`/`event`/`id`/`retry`, comments, UTF-8, framing by hand, a spec-following decoder, four framing pitfalls, `fastapi.sse` and `sse-starlette` bytes",
+             "`data`/`event`/`id`/`retry` 字段、注释、UTF-8、手写分帧、遵循规范的解码器、四个分帧陷阱、`fastapi.sse` 与 `sse-starlette` 输出的字节", 30),
+    Notebook("03", "kernel_server", "A FastAPI server inside the kernel", "在 Jupyter 内核里运行 FastAPI 服务器",
+             "why `uvicorn.run` and `asyncio.run` fail in Jupyter and what `nest_asyncio` does, a server in a thread, `StreamingResponse` against `fastapi.sse`, an httpx client, time to first byte against total time, timeouts, memory",
+             "为什么 `uvicorn.run` 和 `asyncio.run` 在 Jupyter 中会失败、`nest_asyncio` 做了什么、在线程中运行的服务器、`StreamingResponse` 与 `fastapi.sse`、httpx 客户端、首字节时间与总时间、超时、内存", 40),
+    Notebook("04", "llm_streaming", "LLM streaming with LangChain", "用 LangChain 流式输出大模型回答",
+             "`ChatOpenAI.astream` against `ainvoke`, the OpenAI wire format, a relay with retrieval steps, `EventSource` and `fetch()` pages, three browser pitfalls",
+             "`ChatOpenAI.astream` 与 `ainvoke`、OpenAI 的传输格式、带检索步骤的中继服务、`EventSource` 与 `fetch()` 页面、三个浏览器陷阱", 45),
+    Notebook("06", "errors_and_resume", "When a stream fails", "流出错时：错误事件、断开与续传",
+             "4xx before the stream, error events and `done`, timeouts, rate limits, `Last-Event-ID` resume, client disconnects, the faults of a common handler",
+             "在流开始之前返回 4xx、错误事件与 `done`、超时、限流、用 `Last-Event-ID` 续传、客户端断开、一个常见处理函数的缺陷", 45),
+    Notebook("07", "sse_vs_websocket", "SSE against WebSocket", "SSE 与 WebSocket 对比",
+             "the five dimensions demonstrated on one stream: bytes on the wire, talking back, browser APIs, reconnection, proxies",
+             "在同一个流上演示五个维度：线上字节数、反向通信、浏览器 API、重连、代理", 35),
+    Notebook("09", "when_not_to_stream", "When not to stream", "什么时候不该用流式输出",
+             "a measured grid of lengths and speeds, framing overhead, partial JSON, moderation, transactions, a decision table generated from the measurements",
+             "按长度和速度测量的网格、分帧开销、不完整的 JSON、内容审核、事务，以及由测量结果生成的决策表", 35),
+    Notebook("11", "interview_drill", "Interview drill", "面试演练",
+             "the four classic interview questions answered with your own evidence, corrections to common answers, the architecture, a streaming example from memory",
+             "用你自己的测量数据回答四道经典面试题、纠正常见答案、架构图、凭记忆写出一个流式示例", 30),
+)
+
+CONTENTS = "00_contents.ipynb"
+TABLE_START, TABLE_END = "<!-- notebooks -->", "<!-- /notebooks -->"
+
+
+def by_number(number: str) -> Notebook:
+    return next(nb for nb in NOTEBOOKS if nb.number == number)
+
+
+def nav_markdown(notebook: Notebook) -> str:
+    """`**Streaming Lab** · [← previous] · [Contents] · [next →]`, the first and last cell of a notebook."""
+    index = NOTEBOOKS.index(notebook)
+    parts = ["**Streaming Lab**"]
+    if index > 0:
+        previous = NOTEBOOKS[index - 1]
+        parts.append(f"[← {previous.label}]({previous.filename})")
+    parts.append(f"[Contents]({CONTENTS})")
+    if index + 1 < len(NOTEBOOKS):
+        following = NOTEBOOKS[index + 1]
+        parts.append(f"[{following.label} →]({following.filename})")
+    return " · ".join(parts)
+
+
+def contents_table(link_prefix: str = "") -> str:
+    """The markdown table of notebooks; `link_prefix` is "notebooks/" for the README."""
+    rows = ["| # | notebook | 中文 | what you learn | time |", "|---|---|---|---|---|"]
+    for nb in NOTEBOOKS:
+        rows.append(f"| {nb.number} | [{nb.title}]({link_prefix}{nb.filename}) | {nb.title_zh} | {nb.learn} | {nb.minutes} min |")
+    return "\n".join(rows)
+
+
+def _replace_table(text: str, table: str) -> str:
+    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"no {TABLE_START} … {TABLE_END} markers")
+    return pattern.sub(lambda _: f"{TABLE_START}\n{table}\n{TABLE_END}", text)
+
+
+def _expected_files() -> dict[Path, str]:
+    """Every generated file's expected text (notebooks as JSON text, as nbformat writes it)."""
+    import nbformat
+
+    expected = {}
+    for nb in NOTEBOOKS:
+        notebook = nbformat.read(nb.path, as_version=4)
+        for cell in (notebook.cells[0], notebook.cells[-1]):
+            if "nav" in cell.metadata.get("tags", []):
+                cell.source = nav_markdown(nb)
+        expected[nb.path] = nbformat.writes(notebook) + "\n"
+    contents = nbformat.read(NOTEBOOK_DIR / CONTENTS, as_version=4)
+    for cell in contents.cells:
+        if cell.cell_type == "markdown" and TABLE_START in cell.source:
+            cell.source = _replace_table(cell.source, contents_table())
+    expected[NOTEBOOK_DIR / CONTENTS] = nbformat.writes(contents) + "\n"
+    readme = ROOT / "README.md"
+    expected[readme] = _replace_table(readme.read_text(encoding="utf-8"), contents_table("notebooks/"))
+    return expected
+
+
+def sync(check: bool = False) -> list[Path]:
+    """Rewrite (or, with `check`, only list) the files whose generated parts are out of date."""
+    stale = []
+    for path, text in _expected_files().items():
+        if path.read_text(encoding="utf-8") != text:
+            stale.append(path)
+            if not check:
+                path.write_text(text, encoding="utf-8")
+    return stale
+
+
+def _main(argv: list[str]) -> int:
+    check = "--check" in argv
+    stale = sync(check=check)
+    for path in stale:
+        print(f"{'out of date' if check else 'rewrote'}: {path.relative_to(ROOT)}")
+    if check and stale:
+        print("Run `python -m helpers.course` to regenerate them.")
+    return 1 if check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
