@@ -144,7 +144,7 @@ def parse_incrementally(chunks: list[str]):
         del events[:]
     try:
         parser.close()
-    except ijson.IncompleteJSONError:  # the stream stopped early: keep what arrived
+    except (ijson.JSONError, ValueError):  # the stream stopped early (mid-string ijson raises ValueError): keep what arrived
         return builder.value
     for _, event, value in events:
         builder.event(event, value)
@@ -202,7 +202,7 @@ def incremental_cost(text: str, size: int, chunk_size: int = 4, probe: int = 64,
         seconds = (time.perf_counter() - start) / probe
         try:
             parser.close()  # the document is unfinished on purpose: ijson says so on close
-        except ijson.IncompleteJSONError:
+        except (ijson.JSONError, ValueError):
             pass
         return seconds
 
