@@ -67,7 +67,7 @@ QUESTIONS: tuple[Question, ...] = (
                   "**Application.** The user sees the first words early: the typewriter effect. I measured it: the first byte arrived after {fb_streamed} s streamed and after {fb_buffered} s buffered, "
                   "and the total time was {fb_total_streamed} s against {fb_total_buffered} s. The same work, started earlier.",
                   needs=("server.first_byte",)),
-            Point("换成聊天模型（{ft_model}）也一样：`astream` 的首 token 时延（time to first token）是 {ft_astream} 秒，`ainvoke` 要等 {ft_ainvoke} 秒才拿到完整回答。",
+            Point("换成聊天模型也一样（{ft_model}）：`astream` 的首 token 时延（time to first token）是 {ft_astream} 秒，`ainvoke` 要等 {ft_ainvoke} 秒才拿到完整回答。",
                   "With a chat model ({ft_model}) it is the same: `astream` gave the first token after {ft_astream} s, while `ainvoke` returned the whole reply after {ft_ainvoke} s.",
                   needs=("model.first_token",)),
             Point("常有人把两者说成短连接对长连接（long-lived connection），原文的表格就写着“短连接(请求-响应)”对“长连接(持续推送)”。"
@@ -165,9 +165,9 @@ QUESTIONS: tuple[Question, ...] = (
             Point("**等待时间**：在我的决策表里，流式输出省下的等待多的有 {dt_max_saved} 秒（{dt_max_case}），少的只有 {dt_min_saved} 秒（{dt_min_case}）。",
                   "**Waiting.** In my decision table, streaming saved up to {dt_max_saved} s of waiting ({dt_max_case}) and as little as {dt_min_saved} s ({dt_min_case}).",
                   needs=("cost.decision_table",)),
-            Point("**什么时候用**：能省下 1 秒左右以上的等待，就值得流式输出；不到 0.1 秒就不必。以下情况不要流式输出：必须完整解析的结构化输出（structured output），"
+            Point("**什么时候用**：省下的等待在 1 秒以上，就值得流式输出；不到 0.1 秒就不必；介于两者之间，看界面能不能受益。以下情况不要流式输出：必须完整解析的结构化输出（structured output），"
                   "要先审核再展示的内容（content moderation），要么全部成功、要么全部失败的事务（transaction）。",
-                  "**When to stream.** When it saves more than about 1 s of waiting; below 0.1 s it is not worth it. Not for structured output that must be parsed whole, "
+                  "**When to stream.** When it saves 1 s of waiting or more; below 0.1 s it is not worth it; in between, when the interface benefits. Not for structured output that must be parsed whole, "
                   "text that must be moderated before anyone sees it, or all-or-nothing transactions."),
             Point("原文里的 A/B 测试数字无法复现，我不引用；我只说自己测得出来的数。",
                   "I leave out A/B figures that nobody can reproduce, and cite only numbers I measured myself."),
@@ -188,7 +188,12 @@ def _first_byte(v) -> dict:
 
 
 def _first_token(v) -> dict:
-    return {"ft_model": str(v["model"]), "ft_astream": _seconds(v["astream"]), "ft_ainvoke": _seconds(v["ainvoke"])}
+    from .embedded_model import MODEL_NAME
+
+    model = str(v["model"])
+    if model == MODEL_NAME:  # a simulation: say so, in each language
+        model = {"zh": f"课程内置的离线模拟模型 {model}", "en": f"the course's offline simulated model, {model}"}
+    return {"ft_model": model, "ft_astream": _seconds(v["astream"]), "ft_ainvoke": _seconds(v["ainvoke"])}
 
 
 def _memory(v) -> dict:
@@ -234,8 +239,11 @@ _FACTS = {
 }
 
 
-def facts(found: dict) -> tuple[dict[str, str], dict[str, str]]:
-    """(values, problems): the formatted facts, and for each unusable measurement why ("missing" or "old")."""
+def facts(found: dict) -> tuple[dict, dict[str, str]]:
+    """(values, problems): the formatted facts, and for each unusable measurement why ("missing" or "old").
+
+    A value is one string for both languages, or {"zh": …, "en": …} where words go with it.
+    """
     values, problems = {}, {}
     for name, derive in _FACTS.items():
         if name not in found:
@@ -272,6 +280,10 @@ def _missing_sentence(name: str, problem: str, lang: str) -> str:
             "en": f"Not measured yet: run notebook {nb.number}, {nb.title}, and your own numbers appear here."}[lang]
 
 
+def _in(values: dict, lang: str) -> dict[str, str]:
+    return {name: value[lang] if isinstance(value, dict) else value for name, value in values.items()}
+
+
 def render(found: dict | None = None) -> list[dict]:
     """Every question, each point filled in both languages: [{"number", "zh", "en", "points": [(zh, en), …]}].
 
@@ -286,7 +298,7 @@ def render(found: dict | None = None) -> list[dict]:
         for point in question.points:
             lacking = [name for name in point.needs if name in problems]
             if not lacking:
-                points.append((point.zh.format(**values), point.en.format(**values)))
+                points.append((point.zh.format(**_in(values, "zh")), point.en.format(**_in(values, "en"))))
             elif lacking[0] not in said:
                 said.add(lacking[0])
                 name = lacking[0]

@@ -82,6 +82,15 @@ def test_the_numbers_are_the_learners_not_the_templates():
     assert "5.47" in theirs and "5.98" not in theirs
 
 
+def test_the_offline_model_is_labelled_a_simulation_and_a_real_one_is_named():
+    offline = drill.render(FOUND)[0]["points"]
+    assert any("离线模拟模型" in zh and "offline simulated model" in en for zh, en in offline)
+    real = copy.deepcopy(FOUND)
+    real["model.first_token"]["value"]["model"] = "gpt-4o-mini"
+    text = drill.text(real)
+    assert "模拟" not in text and "simulated" not in text and "（gpt-4o-mini）" in text and "(gpt-4o-mini)" in text
+
+
 def test_a_missing_measurement_is_one_clear_sentence_naming_its_notebook():
     found = {name: value for name, value in FOUND.items() if name != "cost.decision_table"}
     q4 = drill.render(found)[3]["points"]
