@@ -284,8 +284,8 @@ def _in(values: dict, lang: str) -> dict[str, str]:
     return {name: value[lang] if isinstance(value, dict) else value for name, value in values.items()}
 
 
-def render(found: dict | None = None) -> list[dict]:
-    """Every question, each point filled in both languages: [{"number", "zh", "en", "points": [(zh, en), …]}].
+def render(found: dict | None = None, question: int | None = None) -> list[dict]:
+    """Every question (or only `question`), each point filled in both languages: [{"number", "zh", "en", "points": [(zh, en), …]}].
 
     A point whose measurement is missing becomes one sentence saying which notebook records it
     (once per question, however many points need it).
@@ -293,9 +293,13 @@ def render(found: dict | None = None) -> list[dict]:
     found = evidence.load() if found is None else found
     values, problems = facts(found)
     rendered = []
-    for question in QUESTIONS:
+    if question is not None and question not in {q.number for q in QUESTIONS}:
+        raise ValueError(f"question must be one of {[q.number for q in QUESTIONS]}, not {question!r}")
+    for asked in QUESTIONS:
+        if question is not None and asked.number != question:
+            continue
         points, said = [], set()
-        for point in question.points:
+        for point in asked.points:
             lacking = [name for name in point.needs if name in problems]
             if not lacking:
                 points.append((point.zh.format(**_in(values, "zh")), point.en.format(**_in(values, "en"))))
@@ -303,42 +307,42 @@ def render(found: dict | None = None) -> list[dict]:
                 said.add(lacking[0])
                 name = lacking[0]
                 points.append((_missing_sentence(name, problems[name], "zh"), _missing_sentence(name, problems[name], "en")))
-        rendered.append({"number": question.number, "zh": question.asked_zh, "en": question.asked_en, "points": points})
+        rendered.append({"number": asked.number, "zh": asked.asked_zh, "en": asked.asked_en, "points": points})
     return rendered
 
 
-def _heading(question: dict, lang: str) -> list[str]:
-    zh = f"问题{question['number']}: {question['zh']}"
-    en = f"Question {question['number']} · {question['en']}"
+def _heading(answer: dict, lang: str) -> list[str]:
+    zh = f"问题{answer['number']}: {answer['zh']}"
+    en = f"Question {answer['number']} · {answer['en']}"
     return {"zh": [zh], "en": [en], "both": [zh, en]}[lang]
 
 
-def _lines(question: dict, lang: str) -> list[str]:
+def _lines(answer: dict, lang: str) -> list[str]:
     lines = []
-    for zh, en in question["points"]:
+    for zh, en in answer["points"]:
         lines += {"zh": [zh], "en": [en], "both": [zh, en]}[lang]
     return lines
 
 
-def markdown(found: dict | None = None, lang: str = "both") -> str:
+def markdown(found: dict | None = None, lang: str = "both", question: int | None = None) -> str:
     """The answers as markdown: per question a heading, then the points (in "both": 中文, then the English in italics)."""
     _check(lang)
     parts = []
-    for question in render(found):
-        heading = _heading(question, lang)
+    for answer in render(found, question):
+        heading = _heading(answer, lang)
         parts.append(f"### {heading[0]}" + (f"\n*{heading[1]}*" if len(heading) > 1 else ""))
-        for zh, en in question["points"]:
+        for zh, en in answer["points"]:
             parts.append({"zh": zh, "en": en, "both": f"{zh}\n\n> {en}"}[lang])
     return "\n\n".join(parts)
 
 
-def text(found: dict | None = None, lang: str = "both") -> str:
+def text(found: dict | None = None, lang: str = "both", question: int | None = None) -> str:
     """The answers as plain text (markdown's `**` dropped): for print(), a file, or a test."""
     _check(lang)
     parts = []
-    for question in render(found):
-        parts.append("\n".join(_heading(question, lang)))
-        parts += [line.replace("**", "") for line in _lines(question, lang)]
+    for answer in render(found, question):
+        parts.append("\n".join(_heading(answer, lang)))
+        parts += [line.replace("**", "") for line in _lines(answer, lang)]
     return "\n\n".join(parts)
 
 
@@ -347,18 +351,19 @@ def _check(lang: str) -> None:
         raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
 
 
-def to_html(found: dict | None = None, lang: str = "both") -> str:
+def to_html(found: dict | None = None, lang: str = "both", question: int | None = None) -> str:
+    """The answers as HTML, for the widget: in "both", each Chinese point with its English below, greyed."""
     _check(lang)
     out = []
-    for question in render(found):
-        zh_head, en_head = _heading(question, "both")
+    for answer in render(found, question):
+        zh_head, en_head = _heading(answer, "both")
         if lang in ("zh", "both"):
             out.append(f"<h4 lang='zh-CN'>{html.escape(zh_head)}</h4>")
         if lang == "en":
             out.append(f"<h4>{html.escape(en_head)}</h4>")
         elif lang == "both":
             out.append(f"<div class='lab-drill-en'><i>{html.escape(en_head)}</i></div>")
-        for zh, en in question["points"]:
+        for zh, en in answer["points"]:
             if lang in ("zh", "both"):
                 out.append(f"<p lang='zh-CN'>{inline_html(zh)}</p>")
             if lang in ("en", "both"):
@@ -401,18 +406,20 @@ async def measure_missing(found: dict | None = None) -> dict:
 # --- the widget ------------------------------------------------------------------------------------
 
 class DrillView:
-    """The four answers with a 中文 / English / both switch.
+    """The answers (all four, or one `question`) with a 中文 / English / both switch.
 
     Its plain-text form is fixed, so a saved notebook does not change with the numbers or the switch.
     """
 
     CHOICES = (("中文", "zh"), ("English", "en"), ("中文 + English", "both"))
 
-    def __init__(self, found: dict | None = None, lang: str = "both") -> None:
+    def __init__(self, found: dict | None = None, lang: str = "both", question: int | None = None) -> None:
         import ipywidgets as widgets
 
         _check(lang)
         self.found = evidence.load() if found is None else found
+        self.question = question
+        render(self.found, question)  # an unknown question number fails here, not on the first click
         self.switch = widgets.ToggleButtons(options=self.CHOICES, value=lang, description="", style={"button_width": "9em"})
         self.body = widgets.HTML()
         self.widget = widgets.VBox([self.switch, self.body])
@@ -425,11 +432,12 @@ class DrillView:
         return self.switch.value
 
     def show(self) -> None:
-        self.body.value = to_html(self.found, self.lang)
+        self.body.value = to_html(self.found, self.lang, self.question)
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = "Interview answers, 中文 / English (a widget: open in JupyterLab to see it)"
+        which = "Interview answers" if self.question is None else f"Interview answer {self.question}"
+        bundle["text/plain"] = f"{which}, 中文 / English (a widget: open in JupyterLab to see it)"
         return bundle
 
 

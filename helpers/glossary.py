@@ -290,7 +290,8 @@ class GlossaryView:
         import ipywidgets as widgets
 
         self.terms = taught() if terms is None else list(terms)
-        self.search = widgets.Text(placeholder="filter: English or 中文", description="🔎", layout=widgets.Layout(width="24em"))
+        # No emoji or icon in the label: a machine without an emoji font would draw a box.
+        self.search = widgets.Text(placeholder="filter: English or 中文 / 筛选", layout=widgets.Layout(width="24em"))
         self.table = widgets.HTML()
         self.widget = widgets.VBox([self.search, self.table])
         self.widget.add_class("lab-glossary-view")

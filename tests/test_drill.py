@@ -197,6 +197,15 @@ def test_printed_answers_are_stable_under_the_notebook_sanitizer():
         assert mine != theirs and sanitize(mine) == sanitize(theirs), lang
 
 
-def test_an_unknown_language_is_refused():
+def test_one_question_can_be_shown_on_its_own():
+    view = drill.DrillView(FOUND, question=2)
+    assert "问题2" in view.body.value and "问题1" not in view.body.value and "问题3" not in view.body.value
+    assert drill.text(FOUND, "en", question=4).startswith("Question 4 ·")
+    assert view._repr_mimebundle_()["text/plain"].startswith("Interview answer 2,")
+
+
+def test_an_unknown_language_or_question_is_refused():
     with pytest.raises(ValueError, match="lang must be one of"):
         drill.markdown(FOUND, "fr")
+    with pytest.raises(ValueError, match="question must be one of"):
+        drill.DrillView(FOUND, question=5)
