@@ -325,7 +325,7 @@ def _lines(answer: dict, lang: str) -> list[str]:
 
 
 def markdown(found: dict | None = None, lang: str = "both", question: int | None = None) -> str:
-    """The answers as markdown: per question a heading, then the points (in "both": 中文, then the English in italics)."""
+    """The answers as markdown: per question a heading, then the points (in "both": 中文, then the English quoted beneath)."""
     _check(lang)
     parts = []
     for answer in render(found, question):
