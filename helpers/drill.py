@@ -165,10 +165,12 @@ QUESTIONS: tuple[Question, ...] = (
             Point("**等待时间**：在我的决策表里，流式输出省下的等待多的有 {dt_max_saved} 秒（{dt_max_case}），少的只有 {dt_min_saved} 秒（{dt_min_case}）。",
                   "**Waiting.** In my decision table, streaming saved up to {dt_max_saved} s of waiting ({dt_max_case}) and as little as {dt_min_saved} s ({dt_min_case}).",
                   needs=("cost.decision_table",)),
-            Point("**什么时候用**：省下的等待在 1 秒以上，就值得流式输出；不到 0.1 秒就不必；介于两者之间，看界面能不能受益。以下情况不要流式输出：必须完整解析的结构化输出（structured output），"
-                  "要先审核再展示的内容（content moderation），要么全部成功、要么全部失败的事务（transaction）。",
-                  "**When to stream.** When it saves 1 s of waiting or more; below 0.1 s it is not worth it; in between, when the interface benefits. Not for structured output that must be parsed whole, "
-                  "text that must be moderated before anyone sees it, or all-or-nothing transactions."),
+            Point("**什么时候用**：省下的等待在 1 秒以上，就值得流式输出；不到 0.1 秒就不必；介于两者之间，看界面能不能受益。有三种情况要小心："
+                  "必须完整使用的结构化输出（structured output），等生成完再一次性解析；要先审核再展示的内容（content moderation），先缓冲，或者隔几个 token 再显示；"
+                  "要么全部成功、要么全部失败的事务（transaction），只流式发送进度，最后再给结论。",
+                  "**When to stream.** When it saves 1 s of waiting or more; below 0.1 s it is not worth it; in between, when the interface benefits. Three cases need care: "
+                  "structured output that is needed whole (parse it once, at the end); text that must be moderated before anyone sees it (buffer it, or hold back a few tokens); "
+                  "and all-or-nothing transactions (stream only the progress, and send the verdict last)."),
             Point("原文里的 A/B 测试数字无法复现，我不引用；我只说自己测得出来的数。",
                   "I leave out A/B figures that nobody can reproduce, and cite only numbers I measured myself."),
         ),
