@@ -9,4 +9,7 @@
     retrieval       a tiny keyword retriever for RAG-style streams
     replay          replay buffers for Last-Event-ID resume
     chat_app        the relay: model tokens as SSE events, with pages
+    glossary        the course's terms, English ↔ 中文, and where each is taught
+    drill           the interview answers in 中文 and English, filled from the learner's evidence
+    fonts           Chinese figure labels with a CJK font, English labels without one
 """
