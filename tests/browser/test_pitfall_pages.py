@@ -168,4 +168,3 @@ def test_a_done_event_with_a_data_line_closes_the_page_after_one_run(page, pitfa
     sample(page, "lab.done", until="lab.done === 1")
     page.wait_for_timeout(1500)  # three of the stream's reconnect delays
     assert page.evaluate("lab.opens") == 1 and app.state.runs["with-done"] - before == 1
-
