@@ -246,7 +246,12 @@ class Relay:
 
     def model(self):
         if self.llm is None:  # made on first use, inside the server's own event loop
+            # In a replica without a key, this starts the embedded model's own uvicorn in this process,
+            # and uvicorn sets its loggers' level again: keep this server's access log as it was.
+            access = logging.getLogger("uvicorn.access")
+            level = access.level
             self.llm = self.llm_factory()
+            access.setLevel(level)
         return self.llm
 
     def active(self) -> list[str]:
