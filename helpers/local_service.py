@@ -122,12 +122,13 @@ def start_service(
     ready: Callable[[LocalService], bool] | None = None,
     startup_timeout: float = 15.0,
     attempts: int = 3,
+    env: dict[str, str] | None = None,
 ) -> LocalService:
     """Start `command(port, folder)` as a child process and return once its port accepts connections.
 
     `ready(service)` may add a check of its own (a PING, a GET). A service running under the
     same name is stopped first. If another program takes the port between the choice and the
-    bind, the start is tried again on a new port.
+    bind, the start is tried again on a new port. `env` replaces the child's environment.
     """
     with _lock:
         old = _services.pop(name, None)
@@ -139,7 +140,7 @@ def start_service(
         with open(folder / "output.log", "wb") as output:
             process = subprocess.Popen(
                 command(port, folder), cwd=folder, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_die_with_parent, env=env,
             )
         service = LocalService(name=name, port=port, process=process, folder=folder)
         deadline = time.monotonic() + startup_timeout
