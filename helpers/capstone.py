@@ -14,13 +14,13 @@ set and `offline` is false. The grader always loads with `offline=True`: its che
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import os
 import sys
 import threading
 import traceback
+import types
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -239,12 +239,15 @@ def load_service(folder: str | Path = "capstone", *, model: CourseModel | None =
         base_url = (model or course_model()).new_base_url()
         values = {"OPENAI_API_KEY": OFFLINE_API_KEY, "OPENAI_BASE_URL": base_url, "OPENAI_API_BASE": base_url}
     name = f"capstone_service_{next(_loads)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
     sys.modules[name] = module  # pydantic and dataclasses look their module up while the file runs
     try:
+        # Compiled from the text each time, never from a cached .pyc: a .pyc is trusted when the
+        # file's size and mtime (whole seconds) match, and two quick edits can leave both equal.
+        code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
         with _model_environment(values):
-            spec.loader.exec_module(module)
+            exec(code, module.__dict__)
     except BaseException as exc:  # a SystemExit or a typo must become one line, not a dead kernel
         sys.modules.pop(name, None)
         if isinstance(exc, KeyboardInterrupt):

@@ -53,6 +53,7 @@ FORBIDDEN_IMPORTS = ("helpers.chat_app", "helpers.pitfalls", "helpers.replicas")
 EVENTSOURCE_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}  # what EventSource sends
 FAST = {"first_token_delay": 0.02, "token_delay": 0.005}  # the model's pace unless a check needs another
 CHECK_TIMEOUT = 25.0  # seconds for one check; a hung service fails that check, not the whole run
+NEVER_ASKED = "the model was never asked: keep creating the model with ChatOpenAI(...) when app.py is imported, and send it the prompt"
 PROMPT_NAMES = ("message", "prompt", "q", "query", "question", "text", "input", "content")
 LONG_CHINESE = "请解释流式输出。" * 625  # 5,000 characters
 EXCEPTION_NAME = re.compile(r"\b(?:[A-Z][a-z]+)+(?:Error|Exception)\b|Traceback|Error code: \d+")
@@ -169,6 +170,13 @@ class Service:
         """The model's request records made after the `since`-th, for `prompt`."""
         return [r for r in list(self.model.requests)[since:] if prompt in r.prompt]
 
+    def asked(self, since: int, prompt: str) -> list:
+        """Those records; a failed check if there are none (then nothing the stream said came from the model)."""
+        records = self.records(since, prompt)
+        if not records:
+            _fail(NEVER_ASKED)
+        return records
+
     async def start(self, prompt: str, *, base: str | None = None) -> Started:
         base = base or self.url
         if self.contract:
@@ -253,11 +261,9 @@ async def check_framing(svc: Service) -> str:
     with svc.model.using(line_breaks=True, tokens=25, **FAST):
         started = await svc.start(prompt)
         read = await svc.read(started)
-    records = svc.records(since, prompt)
     if read.status != 200 or not read.streamed:
         _fail(f"{started.via} answered {read.status} {read.media_type or 'with no media type'}, not a stream")
-    if not records:
-        _fail("the model was never asked: keep creating the model with ChatOpenAI(...) when app.py is imported")
+    records = svc.asked(since, prompt)
     expected, got = svc.model.text_of(records[-1]), "".join(read.texts())
     if got != expected:
         at = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(expected), len(got)))
@@ -269,9 +275,10 @@ async def check_framing(svc: Service) -> str:
 
 async def check_error_event(svc: Service) -> str:
     """A failure mid-stream must not be an event named `error`: that is EventSource's own connection event."""
-    prompt = "What is SSE? (failure)"
+    prompt, since = "What is SSE? (failure)", len(svc.model.requests)
     with svc.model.using(fault="error_after", fault_at=4, **FAST):
         read = await svc.read(await svc.start(prompt))
+    svc.asked(since, prompt)
     named_error = [e for e in read.events if e.type == "error"]
     if named_error:
         _fail(f"the model's failure arrived as `event: error` ({_short(named_error[0].data, 60)}): EventSource fires its own `error` "
@@ -322,7 +329,7 @@ async def check_post_route(svc: Service) -> str:
 
 async def check_final_event(svc: Service) -> str:
     """A server that stops mid-answer (a deploy) must not send a `done` that says the answer is complete."""
-    prompt = "What is SSE? (restart)"
+    prompt, since = "What is SSE? (restart)", len(svc.model.requests)
     try:
         module = load_service(svc.folder, model=svc.model, offline=True)
         restarting = kernel_server.serve(module.app, name="capstone-grader-restart")
@@ -342,6 +349,7 @@ async def check_final_event(svc: Service) -> str:
         if stopping is not None:
             await stopping
         restarting.stop()
+    svc.asked(since, prompt)
     if stopping is None:
         _fail(f"the stream ended before 5 tokens: {_kinds(read.events)}")
     done = [e for e in read.events if e.type == "done"]
@@ -379,7 +387,7 @@ async def check_resume(svc: Service) -> str:
     seen = [e.id for e in first.events + rest.events]
     if len(seen) != len(set(seen)):
         _fail(f"after Last-Event-ID {last_id!r} the server sent events the client already had (ids {_short(', '.join(seen), 60)})")
-    records = svc.records(since, prompt)
+    records = svc.asked(since, prompt)
     if len(records) != 1:
         _fail(f"resuming asked the model again ({len(records)} generations for one answer)")
     text = "".join(first.texts() + rest.texts())
@@ -408,10 +416,7 @@ async def check_stop(svc: Service) -> str:
         started = await svc.start(prompt)
         first = await svc.read(started, tokens=3)
         await asyncio.sleep(0.3)
-        records = svc.records(since, prompt)
-        if not records:
-            _fail("the model was never asked")
-        record = records[-1]
+        record = svc.asked(since, prompt)[-1]
         if record.status == "cancelled":
             _fail("dropping the connection after 3 tokens cancelled the model: a reload or a reconnect finds the answer gone")
         stop = await svc.client.post(started.url + "/stop")
@@ -466,7 +471,7 @@ async def check_validation(svc: Service) -> str:
 
 async def check_prompt_in_url(svc: Service) -> str:
     """The prompt travels in a request body, never in a URL (access logs keep URLs; proxies cap them)."""
-    start = len(svc.recorder.lines)
+    start, since = len(svc.recorder.lines), len(svc.model.requests)
     started = await svc.start(LONG_CHINESE)
     read = await svc.read(started, timeout=20)
     lines = svc.recorder.lines[start:]
@@ -477,6 +482,7 @@ async def check_prompt_in_url(svc: Service) -> str:
         size = len(line.encode())
         _fail(f"the prompt travelled in the URL: {_short(line, 40)!r}; a 5,000-character Chinese prompt made a {size:,}-byte request line, "
               "and every access log keeps it")
+    svc.asked(since, LONG_CHINESE)
     if read.status != 200 or not read.texts():
         _fail(f"a 5,000-character Chinese prompt did not stream: {read.status} {_kinds(read.events)}")
     return f"a 5,000-character Chinese prompt went in the body; the request lines were {', '.join(sorted({_describe(line) for line in lines}))}"
@@ -491,8 +497,10 @@ async def check_leaks(svc: Service) -> str:
     """Error events carry a code and a request id, and nothing of the exception's text."""
     observed = []
     for fault, where in [("server_error", "before answering"), ("error_after", "mid-answer")]:
+        prompt, since = f"What is SSE? (leak {fault})", len(svc.model.requests)
         with svc.model.using(fault=fault, fault_at=3, **FAST):
-            read = await svc.read(await svc.start(f"What is SSE? (leak {fault})"))
+            read = await svc.read(await svc.start(prompt))
+        svc.asked(since, prompt)
         errors = [e for e in read.events if e.type in ("stream_error", "error") or (isinstance(_json(e.data), dict) and _json(e.data).get("type") == "error")]
         if not errors:
             _fail(f"the model failed {where} and no error event came ({_kinds(read.events)})")
