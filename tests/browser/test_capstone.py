@@ -1,0 +1,136 @@
+"""The capstone's reference solution, its page in Chromium: typing live, an error that keeps the text,
+a reload and a dropped connection that continue the same answer, Stop, and a refused prompt.
+
+The grader checks the service through HTTP and the spec's decoder; this is where a real
+`EventSource` runs the page that the learner has to write."""
+
+import time
+
+import pytest
+
+from helpers.balancer import balance
+from helpers.capstone import course_model, load_service
+from helpers.course import NOTEBOOK_DIR
+from helpers.kernel_server import serve
+
+from .conftest import sample
+
+SOLUTION = NOTEBOOK_DIR / "solutions" / "10_capstone"
+pytestmark = pytest.mark.browser
+
+
+class FollowLog:
+    """ASGI middleware: the Last-Event-ID header of every GET /streams/{id} (None when absent)."""
+
+    def __init__(self, app) -> None:
+        self.app, self.resumes = app, []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith("/streams/"):
+            self.resumes.append(dict(scope["headers"]).get(b"last-event-id", b"").decode() or None)
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def service():
+    follows = FollowLog(load_service(SOLUTION, offline=True).app)
+    with serve(follows, name="browser-capstone") as handle:
+        handle.follows = follows
+        yield handle
+
+
+@pytest.fixture
+def watched(page):
+    """The page, with its uncaught errors collected (a JSON.parse(undefined) would land here)."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors
+    return page
+
+
+def ask(page, url: str, prompt: str) -> None:
+    page.goto(url)
+    page.fill("#prompt", prompt)
+    page.click("#send")
+
+
+def records_for(prompt: str) -> list:
+    return [r for r in course_model().requests if r.prompt == prompt]
+
+
+def test_the_answer_types_out_live_and_the_page_closes_on_done(watched, service):
+    model, prompt = course_model(), "What is SSE? (browser, live)"
+    with model.using(first_token_delay=0.1, token_delay=0.03):
+        ask(watched, service.url + "/", prompt)
+        lengths = sample(watched, "document.getElementById('output').textContent.length", until="document.body.dataset.state === 'done'")
+        watched.wait_for_timeout(1000)  # a page that did not close would reconnect and ask again
+    (record,) = records_for(prompt)
+    assert watched.inner_text("#output") == model.text_of(record)
+    assert len({n for n in lengths if 0 < n < len(model.text_of(record))}) >= 3  # it grew while tokens arrived
+    assert watched.evaluate("source.readyState") == 2 and watched.errors == []
+
+
+def test_a_model_error_keeps_the_partial_text_and_shows_a_code_and_request_id(watched, service):
+    model, prompt = course_model(), "What is SSE? (browser, error)"
+    with model.using(fault="error_after", fault_at=6, first_token_delay=0.05, token_delay=0.02):
+        ask(watched, service.url + "/", prompt)
+        sample(watched, "document.body.dataset.state", until="document.body.dataset.state === 'error'")
+    (record,) = records_for(prompt)
+    assert watched.inner_text("#output") == model.text_of(record) and len(model.text_of(record)) > 0
+    status = watched.inner_text("#status")
+    assert "(code model_error, request req_" in status and "simulated" not in status
+    watched.wait_for_timeout(1000)
+    assert watched.evaluate("source.readyState") == 2 and watched.errors == []
+
+
+def test_a_reload_mid_stream_follows_the_same_answer_from_its_start(watched, service):
+    model, prompt = course_model(), "What is SSE? (browser, reload)"
+    with model.using(tokens=80, first_token_delay=0.05, token_delay=0.04):
+        ask(watched, service.url + "/", prompt)
+        sample(watched, "document.getElementById('output').textContent.length", until="document.getElementById('output').textContent.length > 20")
+        watched.reload()  # the address keeps #stream=<id>
+        sample(watched, "document.body.dataset.state", until="document.body.dataset.state === 'done'")
+    (record,) = records_for(prompt)  # the reload did not ask the model again
+    assert watched.inner_text("#output") == model.text_of(record)
+    assert watched.errors == []
+
+
+def test_a_dropped_connection_resumes_with_last_event_id_without_loss_or_repeat(watched, service):
+    model, prompt = course_model(), "What is SSE? (browser, drop)"
+    service.follows.resumes.clear()
+    with balance([service.port], name="browser-capstone-balancer") as balancer, model.using(tokens=80, first_token_delay=0.05, token_delay=0.04):
+        ask(watched, balancer.url + "/", prompt)
+        sample(watched, "document.getElementById('output').textContent.length", until="document.getElementById('output').textContent.length > 20")
+        assert balancer.drain(service.port) >= 1  # the connection is cut, as a network failure would
+        balancer.restore(service.port)  # back in rotation before EventSource reconnects
+        states = sample(watched, "document.body.dataset.state", until="document.body.dataset.state === 'done'")
+    (record,) = records_for(prompt)
+    assert "reconnecting" in states
+    first, resumed, *_ = service.follows.resumes
+    assert first is None and resumed and resumed.isdigit()  # the reconnect said where it stopped
+    assert watched.inner_text("#output") == model.text_of(record)  # every token once, in order
+    assert watched.errors == []
+
+
+def test_stop_ends_the_answer_and_the_model_request(watched, service):
+    model, prompt = course_model(), "What is SSE? (browser, stop)"
+    with model.using(tokens=3000, first_token_delay=0.05, token_delay=0.02):
+        ask(watched, service.url + "/", prompt)
+        sample(watched, "document.getElementById('output').textContent.length", until="document.getElementById('output').textContent.length > 20")
+        watched.click("#stop")
+        sample(watched, "document.body.dataset.state", until="document.body.dataset.state === 'done'")
+    (record,) = records_for(prompt)
+    assert watched.inner_text("#status") == "done: stopped"
+    deadline = time.monotonic() + 5
+    while record.status == "running" and time.monotonic() < deadline:  # the model hears the stop a moment later
+        time.sleep(0.05)
+    assert record.status == "cancelled" and record.tokens_sent < 3000
+    assert watched.inner_text("#output") == model.text_of(record)
+
+
+def test_a_blank_prompt_is_refused_before_any_stream(watched, service):
+    before = len(course_model().requests)
+    ask(watched, service.url + "/", "   ")
+    sample(watched, "document.body.dataset.state", until="document.body.dataset.state === 'refused'")
+    assert watched.inner_text("#status").startswith("refused: 422")
+    assert watched.evaluate("source") is None and len(course_model().requests) == before
