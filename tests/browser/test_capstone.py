@@ -125,7 +125,8 @@ def test_stop_ends_the_answer_and_the_model_request(watched, service):
     while record.status == "running" and time.monotonic() < deadline:  # the model hears the stop a moment later
         time.sleep(0.05)
     assert record.status == "cancelled" and record.tokens_sent < 3000
-    assert watched.inner_text("#output") == model.text_of(record)
+    shown = watched.inner_text("#output")  # a token the model sent as the stop landed may not have been read
+    assert len(shown) > 20 and model.text_of(record).startswith(shown)
 
 
 def test_a_blank_prompt_is_refused_before_any_stream(watched, service):
