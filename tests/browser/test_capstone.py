@@ -19,23 +19,27 @@ SOLUTION = NOTEBOOK_DIR / "solutions" / "10_capstone"
 pytestmark = pytest.mark.browser
 
 
-class FollowLog:
-    """ASGI middleware: the Last-Event-ID header of every GET /streams/{id} (None when absent)."""
+class RequestLog:
+    """ASGI middleware: (method, path, Last-Event-ID or None) of every request."""
 
     def __init__(self, app) -> None:
-        self.app, self.resumes = app, []
+        self.app, self.requests = app, []
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith("/streams/"):
-            self.resumes.append(dict(scope["headers"]).get(b"last-event-id", b"").decode() or None)
+        if scope["type"] == "http":
+            self.requests.append((scope["method"], scope["path"], dict(scope["headers"]).get(b"last-event-id", b"").decode() or None))
         await self.app(scope, receive, send)
+
+    def resumes(self, prefix: str = "/streams/") -> list[str | None]:
+        """The Last-Event-ID of each GET under `prefix`, in order."""
+        return [resume for method, path, resume in self.requests if method == "GET" and path.startswith(prefix)]
 
 
 @pytest.fixture(scope="module")
 def service():
-    follows = FollowLog(load_service(SOLUTION, offline=True).app)
-    with serve(follows, name="browser-capstone") as handle:
-        handle.follows = follows
+    requests = RequestLog(load_service(SOLUTION, offline=True).app)
+    with serve(requests, name="browser-capstone") as handle:
+        handle.requests = requests
         yield handle
 
 
@@ -97,7 +101,7 @@ def test_a_reload_mid_stream_follows_the_same_answer_from_its_start(watched, ser
 
 def test_a_dropped_connection_resumes_with_last_event_id_without_loss_or_repeat(watched, service):
     model, prompt = course_model(), "What is SSE? (browser, drop)"
-    service.follows.resumes.clear()
+    service.requests.requests.clear()
     with balance([service.port], name="browser-capstone-balancer") as balancer, model.using(tokens=80, first_token_delay=0.05, token_delay=0.04):
         ask(watched, balancer.url + "/", prompt)
         sample(watched, "document.getElementById('output').textContent.length", until="document.getElementById('output').textContent.length > 20")
@@ -106,7 +110,7 @@ def test_a_dropped_connection_resumes_with_last_event_id_without_loss_or_repeat(
         states = sample(watched, "document.body.dataset.state", until="document.body.dataset.state === 'done'")
     (record,) = records_for(prompt)
     assert "reconnecting" in states
-    first, resumed, *_ = service.follows.resumes
+    first, resumed, *_ = service.requests.resumes()
     assert first is None and resumed and resumed.isdigit()  # the reconnect said where it stopped
     assert watched.inner_text("#output") == model.text_of(record)  # every token once, in order
     assert watched.errors == []
@@ -135,3 +139,16 @@ def test_a_blank_prompt_is_refused_before_any_stream(watched, service):
     sample(watched, "document.body.dataset.state", until="document.body.dataset.state === 'refused'")
     assert watched.inner_text("#status").startswith("refused: 422")
     assert watched.evaluate("source") is None and len(course_model().requests) == before
+
+
+def test_the_starting_page_as_written_fails_once_and_never_reconnects(watched):
+    """Notebook 10, section 2: the source's client opens EventSource on its POST route, gets 405,
+    throws in its `error` listener (JSON.parse(undefined)), shows its reconnecting message, and stops."""
+    starting = RequestLog(load_service(NOTEBOOK_DIR / "capstone", offline=True).app)
+    with serve(starting, name="browser-capstone-starting") as server:
+        watched.goto(server.url + "/")
+        sample(watched, "document.getElementById('status').textContent", until="document.getElementById('status').textContent !== ''")
+        watched.wait_for_timeout(1500)  # longer than EventSource's reconnection delay, had it retried
+        assert watched.inner_text("#status") == "✗ 连接中断,正在重连..."
+        assert watched.evaluate("eventSource.readyState") == 2 and starting.resumes("/chat-stream") == [None]  # one GET, never again
+        assert any("JSON" in error for error in watched.errors)
