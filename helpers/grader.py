@@ -56,7 +56,7 @@ CHECK_TIMEOUT = 25.0  # seconds for one check; a hung service fails that check, 
 NEVER_ASKED = "the model was never asked: keep creating the model with ChatOpenAI(...) when app.py is imported, and send it the prompt"
 PROMPT_NAMES = ("message", "prompt", "q", "query", "question", "text", "input", "content")
 LONG_CHINESE = "请解释流式输出。" * 625  # 5,000 characters
-EXCEPTION_NAME = re.compile(r"\b(?:[A-Z][a-z]+)+(?:Error|Exception)\b|Traceback|Error code: \d+")
+EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b|Traceback|Error code: \d+")  # APIError, Error code: 500
 
 
 @dataclass
@@ -395,6 +395,8 @@ async def check_resume(svc: Service) -> str:
         _fail(f"the text before and after the resume is not the model's: {_short(text, 50)!r}")
     if not rest.events or rest.events[-1].type != "done":
         _fail(f"the resumed stream did not end with `done` ({_kinds(rest.events)})")
+    if started.stream_url is None:
+        _fail(f"the events have ids, but {started.via} starts a new answer on every request: there is no stream to come back to")
     finished = await read_stream(svc.client, "GET", started.url, headers={"Last-Event-ID": rest.events[-1].id}, timeout=10)
     if finished.status != 204:
         _fail(f"a reconnect after `done` answered {finished.status}, not 204: EventSource would start over, forever")

@@ -86,3 +86,19 @@ def test_with_a_real_key_and_no_model_the_service_uses_the_real_api(monkeypatch)
     module = capstone.load_service(STARTING)
     assert module.llm.openai_api_base is None  # the OpenAI default
     assert capstone.load_service(STARTING, offline=True).llm.openai_api_base.startswith("http://127.0.0.1:")
+
+
+def test_every_chinese_quote_in_notebook_10_is_the_source_as_written():
+    import nbformat
+
+    cells = nbformat.read(NOTEBOOK_DIR / "10_capstone.ipynb", as_version=4).cells
+    quotes = [q for c in cells if c.cell_type == "markdown" for q in re.findall(r"「(.+?)」", c.source)]
+    assert len(quotes) >= 5
+    for words in quotes:
+        source_material.quote(words)
+
+
+def test_the_solution_cell_points_the_grader_at_the_reference_folder():
+    namespace = {}
+    exec((NOTEBOOK_DIR / "solutions" / "10_capstone.py").read_text(encoding="utf-8"), namespace)
+    assert capstone.service_folder(NOTEBOOK_DIR / namespace["SERVICE"]) == SOLUTION.resolve()
