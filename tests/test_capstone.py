@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from helpers import capstone, source_material
+from helpers.embedded_model import OFFLINE_API_KEY
 from helpers.course import NOTEBOOK_DIR
 from helpers.sse import parse
 
@@ -67,7 +68,7 @@ def test_a_service_served_again_in_a_new_loop_still_reaches_the_model(model):
 
 def test_the_course_model_applies_lab_options_any_model_name_and_line_breaks(model):
     course_model = capstone.course_model()
-    client = openai.OpenAI(base_url=course_model.new_base_url(), api_key="anything-the-layer-replaces", max_retries=0)
+    client = openai.OpenAI(base_url=course_model.new_base_url(), api_key=OFFLINE_API_KEY, max_retries=0)
     with course_model.using(line_breaks=True, tokens=10, first_token_delay=0, token_delay=0):
         chunks = client.chat.completions.create(model="gpt-3.5-turbo", messages=[{"role": "user", "content": "hi (layer)"}], stream=True)
         text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
