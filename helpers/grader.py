@@ -358,7 +358,7 @@ async def check_final_event(svc: Service) -> str:
         reason = data.get("reason") if isinstance(data, dict) else None
         if reason in (None, "complete") or (isinstance(data, dict) and data.get("complete") is True):
             _fail(f"the server began a graceful shutdown after 5 tokens, as a deploy does, and `done` still arrived ({_short(done[-1].data, 60)}): "
-                  "sent from `finally`, it tells the page a cut answer is complete")
+                  "a final event sent on every exit, as from `finally`, tells the page a cut answer is complete")
         return f"the server stopped after 5 tokens and `done` said why: reason {reason!r}"
     return "the server stopped after 5 tokens and no `done` claimed the cut answer was complete: the connection just ended"
 
