@@ -12,4 +12,11 @@
     redis_server    a private redis-server for the lessons, or one line saying how to install it
     replicas        the relay as separate uvicorn processes sharing (or not) a store
     balancer        a TCP load balancer in front of replicas: round robin or sticky
+    glossary        the course's terms, English ↔ 中文, and where each is taught
+    drill           the interview answers in 中文 and English, filled from the learner's evidence
+    fonts           Chinese figure labels with a CJK font, English labels without one
+    source_material the Chinese interview notes the course started from, verbatim, and their code
+    claims          every claim of those notes, with its verdict and the section that checks it
+    pitfalls        the notes' handler and client, run as written
+    batch_import    an all-or-nothing import, streamed and buffered
 """
