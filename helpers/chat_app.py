@@ -382,7 +382,10 @@ class Relay:
             error = {"code": "expired", "message": USER_MESSAGES["expired"], "request_id": request_id}
             yield ServerSentEvent(event="stream_error", data=error, id=event_id(stream_id, after))
         finally:
-            self.connections.get(stream_id, set()).discard(dropped)
+            open_here = self.connections.get(stream_id, set())
+            open_here.discard(dropped)
+            if not open_here:
+                self.connections.pop(stream_id, None)
             with suppress(Exception):
                 await items.aclose()
 
