@@ -7,8 +7,11 @@
     measure         time a response chunk by chunk
     timeline        plot when the bytes arrived
     retrieval       a tiny keyword retriever for RAG-style streams
-    replay          replay buffers for Last-Event-ID resume
-    chat_app        the relay: model tokens as SSE events, with pages
+    stream_store    where a stream's events live: memory, SQLite or Redis, one interface
+    chat_app        the relay: POST creates a stream, GET follows it; its pages
+    redis_server    a private redis-server for the lessons, or one line saying how to install it
+    replicas        the relay as separate uvicorn processes sharing (or not) a store
+    balancer        a TCP load balancer in front of replicas: round robin or sticky
     glossary        the course's terms, English ↔ 中文, and where each is taught
     drill           the interview answers in 中文 and English, filled from the learner's evidence
     fonts           Chinese figure labels with a CJK font, English labels without one

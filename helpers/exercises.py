@@ -98,15 +98,16 @@ async def check_collect_tokens(collect_tokens, url: str) -> None:
     _require(inspect.isawaitable(result), "collect_tokens must be an async function (`async def`).")
     got = await result
     async with httpx.AsyncClient(timeout=60) as client:
-        async with aconnect_sse(client, "GET", f"{url}/chat", params={"prompt": prompt}) as source:
+        created = await client.post(f"{url}/streams", json={"prompt": prompt})
+        async with aconnect_sse(client, "GET", url + created.json()["url"]) as source:
             done = [json.loads(sse.data) async for sse in source.aiter_sse() if sse.event == "done"][-1]
     _require(isinstance(got, str), f"return the text as a str; got {type(got).__name__}.")
-    _require(got == done["text"], f"expected {done['text'][:60]!r}…, got {got[:60]!r}…: keep only `token` events, and json.loads each data.")
+    _require(got == done["text"], f"expected {done['text'][:60]!r}…, got {got[:60]!r}…: create the stream with POST, follow its url, keep only `token` events, and json.loads each data.")
     _passed(f"collected {len(got)} characters, equal to the done event's text")
 
 
 async def check_resume_text(resume_text, url: str) -> None:
-    """05: drop after some tokens, resume with Last-Event-ID, every token exactly once."""
+    """06: drop after some tokens, resume with Last-Event-ID, every token exactly once."""
     from .embedded_model import reply_for
 
     prompt = "What is SSE?"
@@ -115,7 +116,7 @@ async def check_resume_text(resume_text, url: str) -> None:
     got = await result
     full = "".join(reply_for(prompt))
     _require(isinstance(got, str), f"return the text as a str; got {type(got).__name__}.")
-    _require(got == full, f"expected the whole answer {full[:40]!r}…; got {got[:80]!r}… (a token missing or repeated?).")
+    _require(got == full, f"expected the whole answer {full[:40]!r}…; got {got[:80]!r}… (a token missing or repeated? resume the same stream with the last id you saw).")
     _passed("resumed without a gap or a repeat")
 
 
