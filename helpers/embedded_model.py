@@ -46,6 +46,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import time
 import uuid
 from collections import deque
@@ -407,6 +408,12 @@ def chat_model(*, quiet: bool = False, offline: bool = False, **kwargs):
     from langchain_openai import ChatOpenAI
 
     kwargs.setdefault("stream_usage", True)
+    if sys.version_info < (3, 12):
+        # LangChain bounds each streamed chunk with asyncio.wait_for, which on Python 3.11 can
+        # swallow a cancellation that arrives as a chunk completes (CPython gh-86296, fixed in
+        # 3.12): the cancelled task then reads the stream to its end and the model never sees
+        # the client leave. None turns that per-chunk bound off; the HTTP timeouts remain.
+        kwargs.setdefault("stream_chunk_timeout", None)
     if os.environ.get("OPENAI_API_KEY") and not offline:
         kwargs.setdefault("model", os.environ.get("OPENAI_MODEL", "gpt-4o-mini"))
         kwargs.pop("extra_body", None)  # lab controls mean nothing to the real API
