@@ -8,8 +8,8 @@
     history       with earlier user turns, the reply first names the previous question
                   ("You asked before: ..."), and a topic already answered gets its second
                   paragraph instead of the same text again
-    tool results  after `role: "tool"` messages the reply quotes each result (see
-                  `answer_from_tool_results`)
+    tool results  after `role: "tool"` messages the reply quotes each result, in order:
+                  'Here is what the tools found: calculator returned “391”; ...' 
 
 `reply_for(prompt)` is the single-turn reply other notebooks compare against; it is unchanged
 by the history rules (no history, no prefix).
@@ -114,7 +114,7 @@ def reply_for(prompt: str, tokens: int | None = None, *, history: Sequence[str] 
 
 def answer_from_tool_results(question: str, results: Sequence[tuple[str, str]]) -> str:
     """The reply after tool calls: each tool's result, quoted in the order the results came."""
-    parts = [f"{name} returned {_short(content, 160)}" for name, content in results]
+    parts = [f"{name} returned “{_short(content, 160)}”" for name, content in results]
     if has_cjk(question):
         return "根据工具的结果：" + "；".join(parts) + "。"
     return "Here is what the tools found: " + "; ".join(parts) + "."
