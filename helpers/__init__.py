@@ -7,7 +7,10 @@
     model_replies   what the embedded model says: last message, history, tool results
     model_tools     which tools the embedded model calls, and with what arguments
     schema_values   a deterministic value for a JSON Schema (structured output)
+    stopping        stop a stream mid-answer; what the model generated, and how fast it stopped
+    agent           a small agent whose steps stream as typed SSE events, its relay and page
     widgets         TokenView, a live token widget
+    partial_form    a form that fills in field by field from partial JSON
     measure         time a response chunk by chunk
     timeline        plot when the bytes arrived
     retrieval       a tiny keyword retriever for RAG-style streams
