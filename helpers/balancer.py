@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .kernel_server import public_url
+from .kernel_server import LoopbackAddresses
 
 __all__ = ["Balancer", "Routed", "balance"]
 
@@ -35,7 +35,7 @@ class Routed:
     opened: float = field(default_factory=time.monotonic)
 
 
-class Balancer:
+class Balancer(LoopbackAddresses):
     def __init__(self, name: str, backends: list[int], *, sticky: bool = False) -> None:
         if not backends:
             raise ValueError("a balancer needs at least one backend port")
@@ -53,14 +53,6 @@ class Balancer:
 
     def _call(self, coroutine, timeout: float = 10):
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def public_url(self) -> str:
-        return public_url(self.port)
 
     def choose(self, client: str) -> int:
         if not self.active:

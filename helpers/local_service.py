@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["LocalService", "ServiceUnavailable", "ServiceStartError", "find_program", "start_service", "running_services", "free_port"]
+__all__ = ["LocalService", "ServiceHandle", "ServiceUnavailable", "ServiceStartError", "find_program", "start_service", "running_services", "free_port"]
 
 _services: dict[str, LocalService] = {}
 _lock = threading.Lock()
@@ -105,6 +105,33 @@ class LocalService:
         with _lock:
             if _services.get(self.name) is self:
                 del _services[self.name]
+
+
+@dataclass
+class ServiceHandle:
+    """Base for what a helper returns about its LocalService (a Redis server, a relay replica)."""
+
+    service: LocalService
+
+    @property
+    def port(self) -> int:
+        return self.service.port
+
+    @property
+    def running(self) -> bool:
+        return self.service.running
+
+    def log(self, lines: int = 20) -> str:
+        return self.service.log(lines)
+
+    def stop(self) -> None:
+        self.service.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
 def _accepts(port: int) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
-from .local_service import LocalService, ServiceUnavailable, find_program, start_service
+from .local_service import LocalService, ServiceHandle, ServiceUnavailable, find_program, start_service
 
 __all__ = ["RedisServer", "start_redis", "start_redis_or_explain", "INSTALL_HINT"]
 
@@ -20,30 +20,11 @@ INSTALL_HINT = "sudo apt-get install redis-server"  # Debian and Ubuntu; on macO
 
 
 @dataclass
-class RedisServer:
-    service: LocalService
-
-    @property
-    def port(self) -> int:
-        return self.service.port
-
+class RedisServer(ServiceHandle):
     @property
     def url(self) -> str:
         """The address for the redis client and for `STREAM_STORE`: `redis://127.0.0.1:PORT/0`."""
-        return f"redis://127.0.0.1:{self.service.port}/0"
-
-    @property
-    def running(self) -> bool:
-        return self.service.running
-
-    def stop(self) -> None:
-        self.service.stop()
-
-    def __enter__(self) -> RedisServer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        return f"redis://127.0.0.1:{self.port}/0"
 
 
 def _answers_ping(service: LocalService) -> bool:

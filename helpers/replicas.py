@@ -16,8 +16,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .kernel_server import public_url
-from .local_service import LocalService, start_service
+from .kernel_server import LoopbackAddresses
+from .local_service import LocalService, ServiceHandle, start_service
 
 __all__ = ["Replica", "start_replica"]
 
@@ -25,41 +25,15 @@ _CHECKOUT = str(Path(__file__).resolve().parent.parent)  # the replica imports t
 
 
 @dataclass
-class Replica:
-    name: str
-    store: str
-    service: LocalService
+class Replica(ServiceHandle, LoopbackAddresses):
+    """One relay process: `url` for clients in the kernel, `public_url` for the browser, `log()` for its output."""
 
-    @property
-    def port(self) -> int:
-        return self.service.port
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.service.port}"
-
-    @property
-    def public_url(self) -> str:
-        """The address for the browser, through jupyter-server-proxy."""
-        return public_url(self.service.port)
-
-    @property
-    def running(self) -> bool:
-        return self.service.running
-
-    def log(self, lines: int = 20) -> str:
-        """The end of the replica's output: uvicorn's access log and the relay's own log."""
-        return self.service.log(lines)
+    name: str = ""
+    store: str = "memory"
 
     def stop(self) -> None:
         """SIGTERM: uvicorn closes its connections, the relay ends its running streams as `interrupted`."""
         self.service.stop()
-
-    def __enter__(self) -> Replica:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def _serves_pages(service: LocalService) -> bool:
@@ -85,4 +59,4 @@ def start_replica(name: str, store: str = "memory", *, offline: bool = True, acc
         ]
 
     service = start_service(name, command, ready=_serves_pages, startup_timeout=60, env=env)
-    return Replica(name=name, store=store, service=service)
+    return Replica(service, name=name, store=store)

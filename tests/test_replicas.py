@@ -12,24 +12,12 @@ import pytest
 
 from helpers.balancer import balance
 from helpers.embedded_model import reply_for
-from helpers.local_service import ServiceUnavailable, free_port
+from helpers.local_service import free_port
 from helpers.replicas import start_replica
 from helpers.sse import Decoder, parse
 
 PROMPT = "What is SSE?"
 CHINESE = "请解释流式输出。" * 625  # 5,000 characters
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    from helpers.redis_server import start_redis
-
-    try:
-        server = start_redis("test-replicas-redis")
-    except ServiceUnavailable as missing:
-        pytest.skip(str(missing))
-    with server:
-        yield server.url
 
 
 def store_url(kind, request, tmp_path_factory) -> str:

@@ -4,20 +4,7 @@ import asyncio
 
 import pytest
 
-from helpers.local_service import ServiceUnavailable
 from helpers.stream_store import Gap, MemoryStore, RedisStore, SQLiteStore, StreamStatus, UnknownStream, open_store
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    from helpers.redis_server import start_redis
-
-    try:
-        server = start_redis("test-stream-store-redis")
-    except ServiceUnavailable as missing:
-        pytest.skip(str(missing))
-    with server:
-        yield server.url
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
