@@ -14,6 +14,7 @@ from helpers.course import NOTEBOOK_DIR
 from helpers.kernel_server import serve
 
 from .conftest import sample
+from .lab_server import jupyterlab
 
 SOLUTION = NOTEBOOK_DIR / "solutions" / "10_capstone"
 pytestmark = pytest.mark.browser
@@ -152,3 +153,31 @@ def test_the_starting_page_as_written_fails_once_and_never_reconnects(watched):
         assert watched.inner_text("#status") == "✗ 连接中断,正在重连..."
         assert watched.evaluate("eventSource.readyState") == 2 and starting.resumes("/chat-stream") == [None]  # one GET, never again
         assert any("JSON" in error for error in watched.errors)
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory):
+    """A JupyterLab behind a Binder-like base URL, used only for its jupyter-server-proxy: <lab>proxy/<port>/."""
+    with jupyterlab(tmp_path_factory.mktemp("capstone-lab")) as lab:
+        yield lambda port: f"{lab}proxy/{port}/"
+
+
+def test_the_reference_page_streams_through_jupyter_server_proxy(watched, service, proxy):
+    model, prompt = course_model(), "What is SSE? (browser, proxy)"
+    with model.using(tokens=60, first_token_delay=0.1, token_delay=0.04):
+        ask(watched, proxy(service.port), prompt)  # fetch("streams") and EventSource("./streams/…"): relative URLs
+        lengths = sample(watched, "document.getElementById('output').textContent.length", until="document.body.dataset.state === 'done'")
+    (record,) = records_for(prompt)
+    assert watched.inner_text("#output") == model.text_of(record)
+    assert len({n for n in lengths if 0 < n < len(model.text_of(record))}) >= 3  # live through the proxy, not one burst
+    assert watched.errors == []
+
+
+def test_the_starting_page_reaches_its_own_service_through_the_proxy(watched, proxy):
+    """The glue's root-path fix: '/chat-stream' would otherwise leave the proxy for Jupyter's own root."""
+    starting = RequestLog(load_service(NOTEBOOK_DIR / "capstone", offline=True).app)
+    with serve(starting, name="browser-capstone-starting") as server:
+        watched.goto(proxy(server.port))
+        sample(watched, "document.getElementById('status').textContent", until="document.getElementById('status').textContent !== ''")
+        assert starting.resumes("/chat-stream") == [None]  # the page's GET reached the service: 405 there
+        assert watched.inner_text("#status") == "✗ 连接中断,正在重连..."
