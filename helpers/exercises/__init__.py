@@ -11,11 +11,9 @@ import asyncio
 import inspect
 import time
 
+from .common import NotSolvedYet
+
 __all__ = ["NotSolvedYet"]
-
-
-class NotSolvedYet(AssertionError):
-    pass
 
 
 def _require(condition: bool, hint: str) -> None:
