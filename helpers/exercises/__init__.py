@@ -12,6 +12,7 @@ import inspect
 import time
 
 from .common import NotSolvedYet
+from .sentences import check_sentences
 
 __all__ = ["NotSolvedYet"]
 
@@ -23,21 +24,6 @@ def _require(condition: bool, hint: str) -> None:
 
 def _passed(what: str) -> None:
     print(f"✅ {what}")
-
-
-async def check_countdown(countdown) -> None:
-    """01: `countdown(n, delay)` is an async generator yielding n..1, lazily."""
-    _require(inspect.isasyncgenfunction(countdown), "countdown must be an async generator function: `async def` with `yield` inside.")
-    start = time.monotonic()
-    stream = countdown(3, 0.05)
-    first = await anext(stream)
-    first_at = time.monotonic() - start
-    rest = [value async for value in stream]
-    total = time.monotonic() - start
-    _require([first, *rest] == [3, 2, 1], f"countdown(3, ...) should yield 3, 2, 1; it yielded {[first, *rest]}.")
-    _require(total >= 0.12, "wait `await asyncio.sleep(delay)` before each value.")
-    _require(first_at < total * 0.6, "yield each value as soon as it is ready, not all at the end.")
-    _passed("countdown is lazy and asynchronous")
 
 
 def check_frame(frame) -> None:
