@@ -13,6 +13,7 @@ import time
 
 from .common import NotSolvedYet
 from .sentences import check_sentences
+from .decoder import check_events
 
 __all__ = ["NotSolvedYet"]
 
@@ -24,17 +25,6 @@ def _require(condition: bool, hint: str) -> None:
 
 def _passed(what: str) -> None:
     print(f"✅ {what}")
-
-
-def check_frame(frame) -> None:
-    """02: `frame(text, event)` must survive every kind of line break."""
-    from .sse import Event, parse
-
-    for text in ["hello", "two\nlines", "crlf\r\nline", "old mac\rline", "", "trailing\n", "你好\n世界"]:
-        got = parse(frame(text, "token"))
-        expected_text = text.replace("\r\n", "\n").replace("\r", "\n")
-        _require(got == [Event(expected_text, "token")], f"frame({text!r}, 'token') reaches the browser as {got}; expected one 'token' event with data {expected_text!r}.")
-    _passed("every line break survives the trip")
 
 
 async def check_first_byte(first_byte_and_total) -> None:
