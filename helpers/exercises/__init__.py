@@ -14,6 +14,7 @@ import time
 from .common import NotSolvedYet
 from .sentences import check_sentences
 from .decoder import check_events
+from .first_token import check_first_token
 
 __all__ = ["NotSolvedYet"]
 
@@ -25,39 +26,6 @@ def _require(condition: bool, hint: str) -> None:
 
 def _passed(what: str) -> None:
     print(f"✅ {what}")
-
-
-async def check_first_byte(first_byte_and_total) -> None:
-    """03: measure time to first chunk and total time of a slow stream."""
-    from fastapi import FastAPI
-    from fastapi.responses import StreamingResponse
-
-    from .kernel_server import serve
-
-    app = FastAPI()
-
-    @app.get("/slow")
-    async def slow():
-        async def chunks():
-            for i in range(5):
-                await asyncio.sleep(0.1)
-                yield f"chunk {i}\n"
-
-        return StreamingResponse(chunks(), media_type="text/plain")
-
-    server = serve(app, name="exercise-03")
-    try:
-        result = first_byte_and_total(server.url + "/slow")
-        _require(inspect.isawaitable(result), "first_byte_and_total must be an async function (`async def`).")
-        result = await result
-        _require(isinstance(result, tuple) and len(result) == 2, f"return a tuple (first, total); got {result!r}.")
-        first, total = result
-        _require(0.05 <= first <= 0.4, f"the first chunk comes after about 0.1 s; you measured {first}. Time `aiter_raw()`, not the whole request.")
-        _require(total >= 0.45, f"the whole stream takes about 0.5 s; you measured {total}.")
-        _require(first < total / 2, "the first chunk must arrive well before the end: read the body chunk by chunk.")
-    finally:
-        server.stop()
-    _passed(f"first chunk after {first:.2f} s, end after {total:.2f} s")
 
 
 async def check_collect_tokens(collect_tokens, url: str) -> None:
