@@ -15,6 +15,8 @@ from .common import NotSolvedYet
 from .sentences import check_sentences
 from .decoder import check_events
 from .first_token import check_first_token
+from .relay_usage import check_relay
+from .second_model import second_model
 
 __all__ = ["NotSolvedYet"]
 
@@ -26,26 +28,6 @@ def _require(condition: bool, hint: str) -> None:
 
 def _passed(what: str) -> None:
     print(f"✅ {what}")
-
-
-async def check_collect_tokens(collect_tokens, url: str) -> None:
-    """04: the token events' text, which must equal the done event's text."""
-    import json
-
-    import httpx
-    from httpx_sse import aconnect_sse
-
-    prompt = "What is SSE?"
-    result = collect_tokens(url, prompt)
-    _require(inspect.isawaitable(result), "collect_tokens must be an async function (`async def`).")
-    got = await result
-    async with httpx.AsyncClient(timeout=60) as client:
-        created = await client.post(f"{url}/streams", json={"prompt": prompt})
-        async with aconnect_sse(client, "GET", url + created.json()["url"]) as source:
-            done = [json.loads(sse.data) async for sse in source.aiter_sse() if sse.event == "done"][-1]
-    _require(isinstance(got, str), f"return the text as a str; got {type(got).__name__}.")
-    _require(got == done["text"], f"expected {done['text'][:60]!r}…, got {got[:60]!r}…: create the stream with POST, follow its url, keep only `token` events, and json.loads each data.")
-    _passed(f"collected {len(got)} characters, equal to the done event's text")
 
 
 async def check_resume_text(resume_text, url: str) -> None:
