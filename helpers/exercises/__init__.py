@@ -16,6 +16,7 @@ from .sentences import check_sentences
 from .decoder import check_events
 from .first_token import check_first_token
 from .relay_usage import check_relay
+from .final_fields import check_final_fields
 from .second_model import second_model
 
 __all__ = ["NotSolvedYet"]
@@ -92,62 +93,3 @@ async def check_minimal_stream(make_app) -> None:
     _require(times[-1] - times[0] >= 0.25, "the words arrived together: wait 0.1 s before each (await asyncio.sleep).")
     _passed("a correct streaming endpoint, written by hand")
 
-
-async def check_final_fields(final_fields) -> None:
-    """05: yield each top-level field of streamed JSON once, as soon as it is final."""
-    _require(inspect.isasyncgenfunction(final_fields), "final_fields must be an async generator function: `async def` with `yield` inside.")
-    title, steps = "Stream stops after the first token", ["Open the page", "Send a long prompt"]
-    partials = [
-        {}, {"title": ""}, {"title": "Stream"}, {"title": "Stream stops"}, {"title": title},
-        {"title": title, "priority": ""}, {"title": title, "priority": "urgent"},
-        {"title": title, "priority": "urgent", "steps": []}, {"title": title, "priority": "urgent", "steps": ["Open"]},
-        {"title": title, "priority": "urgent", "steps": ["Open the page"]}, {"title": title, "priority": "urgent", "steps": steps},
-    ]
-    final, arrived = partials[-1], 0
-    due = {"title": 6, "priority": 8, "steps": len(partials)}  # partials seen when each field became final
-
-    async def stream():
-        nonlocal arrived
-        for partial in partials:
-            arrived += 1
-            yield partial
-
-    seen: dict = {}
-    async for item in final_fields(stream()):
-        _require(isinstance(item, tuple) and len(item) == 2, f"yield (field, value) pairs; got {item!r}.")
-        field, value = item
-        _require(field not in seen, f"you yielded {field!r} twice: yield each field once, when it is final.")
-        _require(
-            value == final.get(field),
-            f"you yielded {field}={value!r}, but it grew to {final.get(field)!r}: a partial value is only what has arrived so far. "
-            "JSON keys arrive in order, so a field is final once the next field has appeared, or the stream has ended.",
-        )
-        _require(
-            arrived <= due[field],
-            f"{field!r} was final after partial {due[field]} of {len(partials)}, but you yielded it only after partial {arrived}: "
-            "yield each field as soon as the next one starts, so the app can act early.",
-        )
-        seen[field] = value
-    _require(bool(seen), "nothing was yielded: the object had three fields, and each one became final at some point.")
-    missing = [f for f in final if f not in seen]
-    _require(not missing, f"never yielded: {missing}. The last field is final when the stream ends, after the last partial object.")
-
-    import json
-
-    from langchain_core.output_parsers import JsonOutputParser
-
-    from .embedded_model import chat_model
-
-    schema = {"type": "object", "properties": {"title": {"type": "string"}, "priority": {"enum": ["low", "urgent"]}, "steps": {"type": "array", "items": {"type": "string"}}}}
-    chain = chat_model(quiet=True, offline=True).bind(response_format={"type": "json_object"}) | JsonOutputParser()
-    last: dict = {}
-
-    async def live_stream():
-        nonlocal last
-        async for partial in chain.astream(f"An urgent ticket, in JSON with this schema: {json.dumps(schema)}"):
-            last = partial
-            yield partial
-
-    live = [item async for item in final_fields(live_stream())]
-    _require(dict(live) == last and len(live) == len(last), f"on a stream from the model you yielded {live!r}; its final object was {last!r}.")
-    _passed(f"each field yielded once, as soon as it was final ({len(seen)} fields here, {len(live)} on a live stream from the model)")
