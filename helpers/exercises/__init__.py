@@ -17,6 +17,7 @@ from .decoder import check_events
 from .first_token import check_first_token
 from .relay_usage import check_relay
 from .final_fields import check_final_fields
+from .resume_ids import check_resume_ids
 from .second_model import second_model
 
 __all__ = ["NotSolvedYet"]
@@ -29,20 +30,6 @@ def _require(condition: bool, hint: str) -> None:
 
 def _passed(what: str) -> None:
     print(f"✅ {what}")
-
-
-async def check_resume_text(resume_text, url: str) -> None:
-    """06: drop after some tokens, resume with Last-Event-ID, every token exactly once."""
-    from .embedded_model import reply_for
-
-    prompt = "What is SSE?"
-    result = resume_text(url, prompt, 4)
-    _require(inspect.isawaitable(result), "resume_text must be an async function (`async def`).")
-    got = await result
-    full = "".join(reply_for(prompt))
-    _require(isinstance(got, str), f"return the text as a str; got {type(got).__name__}.")
-    _require(got == full, f"expected the whole answer {full[:40]!r}…; got {got[:80]!r}… (a token missing or repeated? resume the same stream with the last id you saw).")
-    _passed("resumed without a gap or a repeat")
 
 
 async def check_stop_after(stop_after, url: str) -> None:
