@@ -18,6 +18,7 @@ from .first_token import check_first_token
 from .relay_usage import check_relay
 from .final_fields import check_final_fields
 from .resume_ids import check_resume_ids
+from .stops import check_stops
 from .second_model import second_model
 
 __all__ = ["NotSolvedYet"]
@@ -30,17 +31,6 @@ def _require(condition: bool, hint: str) -> None:
 
 def _passed(what: str) -> None:
     print(f"✅ {what}")
-
-
-async def check_stop_after(stop_after, url: str) -> None:
-    """06: a WebSocket client that stops the stream after n tokens."""
-    result = stop_after(url, "What is SSE?", 4)
-    _require(inspect.isawaitable(result), "stop_after must be an async function (`async def`).")
-    done = await result
-    _require(isinstance(done, dict) and done.get("type") == "done", f"return the final message as a dict with type 'done'; got {done!r}.")
-    _require(done.get("stopped") is True, "the server did not see your stop: send {\"action\": \"stop\"} on the same socket.")
-    _require(done.get("tokens") in (4, 5), f"stop after 4 tokens; the server sent {done.get('tokens')}.")
-    _passed(f"stopped after {done['tokens']} tokens")
 
 
 def check_should_stream(should_stream) -> None:
