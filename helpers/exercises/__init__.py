@@ -1,64 +1,36 @@
-"""Check functions for the notebooks' exercises.
+"""The checks of the notebooks' exercises, one module per exercise.
 
-Each raises `NotSolvedYet` (an AssertionError) with a hint while the answer is missing
-or wrong, and prints a confirmation when it is right. Solutions are in
-notebooks/solutions/, one `%load` away.
+Each exercise asks for a notebook's idea applied to a case the notebook did not show, so pasting
+the demo above it does not pass. Each check runs the learner's code against something of its own
+(a server, a model, a store, a stream of chunks) and compares what it observes with a record of
+the same run. It fails with `NotSolvedYet` (an AssertionError) and a hint that says what was
+observed against what was expected, never what to type; it prints ✅ when the exercise is solved.
+Solutions are in notebooks/solutions/, one `%load` away.
+
+    01 sentences          check_sentences(sentences)
+    02 decoder            check_events(events)
+    03 first_token        check_first_token(first_token_and_total)
+    04 relay_usage        check_relay(relay)                  (second_model: several tokens per chunk)
+    05 final_fields       check_final_fields(final_fields)
+    06 resume_ids         check_resume_ids(make_app)
+    07 stops              check_stops(measure_stops)
+    09 products           check_decide(decide)                (exercise_products: the notebook's three)
+    11 server_and_client  check_server_and_client(make_app, read_tokens)
 """
 
-from __future__ import annotations
-
-import asyncio
-import inspect
-import time
-
 from .common import NotSolvedYet
-from .sentences import check_sentences
 from .decoder import check_events
-from .first_token import check_first_token
-from .relay_usage import check_relay
 from .final_fields import check_final_fields
-from .resume_ids import check_resume_ids
-from .stops import check_stops
+from .first_token import check_first_token
 from .products import check_decide, exercise_products
+from .relay_usage import check_relay
+from .resume_ids import check_resume_ids
 from .second_model import second_model
+from .sentences import check_sentences
+from .server_and_client import check_server_and_client
+from .stops import check_stops
 
-__all__ = ["NotSolvedYet"]
-
-
-def _require(condition: bool, hint: str) -> None:
-    if not condition:
-        raise NotSolvedYet(hint)
-
-
-def _passed(what: str) -> None:
-    print(f"✅ {what}")
-
-
-async def check_minimal_stream(make_app) -> None:
-    """08: a hand-written SSE endpoint, checked for framing, content and pacing."""
-    import httpx
-    from httpx_sse import aconnect_sse
-
-    from .kernel_server import serve
-
-    server = serve(make_app(), name="exercise-08")
-    try:
-        async with httpx.AsyncClient(timeout=10) as client:
-            response = await client.get(server.url + "/stream")
-            _require(response.status_code == 200, f"GET /stream answered {response.status_code}; add the route.")
-            _require(response.headers.get("content-type", "").startswith("text/event-stream"), "set media_type='text/event-stream'.")
-            start, words, times, done = time.monotonic(), [], [], False
-            async with aconnect_sse(client, "GET", server.url + "/stream") as source:
-                async for sse in source.aiter_sse():
-                    if sse.event == "done":
-                        done = True
-                    else:
-                        words.append(sse.data.strip('"'))
-                        times.append(time.monotonic() - start)
-    finally:
-        server.stop()
-    _require(words == ["one", "two", "three", "four"], f"the events carried {words}; expected one word per event.")
-    _require(done, "end with an `event: done` that has a data line (without data a browser never dispatches it).")
-    _require(times[-1] - times[0] >= 0.25, "the words arrived together: wait 0.1 s before each (await asyncio.sleep).")
-    _passed("a correct streaming endpoint, written by hand")
-
+__all__ = [
+    "NotSolvedYet", "check_sentences", "check_events", "check_first_token", "check_relay", "second_model",
+    "check_final_fields", "check_resume_ids", "check_stops", "check_decide", "exercise_products", "check_server_and_client",
+]
