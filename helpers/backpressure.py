@@ -30,7 +30,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from .sse import encode
 
-__all__ = ["create_app", "slow_reader", "DESIGNS"]
+__all__ = ["create_app", "slow_reader", "watch_slow_reader", "DESIGNS"]
 
 DESIGNS = ("flow", "unbounded", "bounded")
 
@@ -179,3 +179,28 @@ def slow_reader(url: str, receive_buffer: int = 4096):
         yield sock
     finally:
         sock.close()
+
+
+def watch_slow_reader(worker, design: str, *, seconds: float = 3.0, every: float = 0.25, **params) -> list[dict]:
+    """Hold a slow reader on `design` for `seconds`; sample the app's counters and the worker's RSS.
+
+    Each sample: {"t": seconds, "produced", "held_bytes", "disconnected", "rss_growth": bytes since the start}.
+    """
+    import httpx
+
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    samples = []
+    with httpx.Client(timeout=5) as client:
+        before = client.get(worker.url + "/stats").json()[design]
+        base_rss = worker.rss()
+        start = time.monotonic()
+        with slow_reader(f"{worker.url}/{design}?{query}"):
+            while time.monotonic() - start < seconds:
+                time.sleep(every)
+                now = client.get(worker.url + "/stats").json()[design]
+                samples.append({
+                    "t": round(time.monotonic() - start, 2), "produced": now["produced"] - before["produced"],
+                    "held_bytes": now["held_bytes"], "disconnected": now["disconnected"] - before["disconnected"],
+                    "rss_growth": worker.rss() - base_rss,
+                })
+    return samples

@@ -27,7 +27,7 @@ from starlette.concurrency import iterate_in_threadpool
 from .embedded_model import MODEL_NAME, OFFLINE_API_KEY, embedded_model
 from .sse import encode
 
-__all__ = ["create_app", "ROUTES"]
+__all__ = ["create_app", "ROUTES", "biggest_step", "PoolWatch"]
 
 ROUTES = ("sync", "async", "blocking", "offloaded")
 
@@ -98,3 +98,38 @@ def create_app(model_url: str | None = None) -> FastAPI:
         return {"ok": True}
 
     return app
+
+
+def biggest_step(times: list[float]) -> tuple[int, float]:
+    """In first-token times sorted ascending: after how many streams the biggest jump comes, and its size."""
+    ordered = sorted(times)
+    steps = [b - a for a, b in zip(ordered, ordered[1:])]
+    index = max(range(len(steps)), key=steps.__getitem__)
+    return index + 1, steps[index]
+
+
+class PoolWatch:
+    """Poll `GET /pool` in a background thread while a load runs; keep the most threads seen busy."""
+
+    def __init__(self, url: str, every: float = 0.05) -> None:
+        import threading
+
+        self.url, self.every, self.peak = url, every, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        import httpx
+
+        with httpx.Client(timeout=5) as client:
+            while not self._done.is_set():
+                self.peak = max(self.peak, client.get(self.url + "/pool").json()["busy"])
+                self._done.wait(self.every)
+
+    def __enter__(self) -> "PoolWatch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
