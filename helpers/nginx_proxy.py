@@ -122,7 +122,7 @@ daemon off;  # stay a child of the kernel, so it stops with it
 worker_processes 1;
 pid {folder}/nginx.pid;
 error_log {folder}/error.log info;
-events {{ worker_connections 4096; }}
+events {{ worker_connections 1024; }}
 http {{
     {log_format}
     access_log {folder}/access.log lab;
