@@ -15,10 +15,27 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["chromium_missing", "streams_that_open", "CHROMIUM_ARGS"]
+__all__ = ["chromium_missing", "streams_that_open", "CHROMIUM_ARGS", "OPEN_EVENT_SOURCES"]
 
 # Root in a container needs --no-sandbox; the rest keep a headless run quiet and offline.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+# Page script: open `count` EventSources to `path`, wait `wait` seconds, close them, and report how
+# many opened and which protocol the page itself came over ("http/1.1", "h2").
+OPEN_EVENT_SOURCES = """([path, count, wait]) => new Promise((resolve) => {
+    const sources = [];
+    let opened = 0;
+    for (let i = 0; i < count; i++) {
+        const source = new EventSource(path);
+        source.onopen = () => { opened++; };
+        sources.push(source);
+    }
+    setTimeout(() => {
+        sources.forEach((s) => s.close());
+        const protocol = performance.getEntriesByType("navigation")[0].nextHopProtocol;
+        resolve({ opened, protocol });
+    }, wait * 1000);
+})"""
 
 
 def _binary() -> Path:
@@ -57,22 +74,6 @@ async def streams_that_open(page_urls: list[str], stream_path: str, *, count: in
 async def _open_from(page, page_url: str, stream_path: str, count: int, wait: float) -> dict:
     try:
         await page.goto(page_url)
-        return await page.evaluate(
-            """([path, count, wait]) => new Promise((resolve) => {
-                const sources = [];
-                let opened = 0;
-                for (let i = 0; i < count; i++) {
-                    const source = new EventSource(path);
-                    source.onopen = () => { opened++; };
-                    sources.push(source);
-                }
-                setTimeout(() => {
-                    sources.forEach((s) => s.close());
-                    const protocol = performance.getEntriesByType("navigation")[0].nextHopProtocol;
-                    resolve({ opened, protocol });
-                }, wait * 1000);
-            })""",
-            [stream_path, count, wait],
-        )
+        return await page.evaluate(OPEN_EVENT_SOURCES, [stream_path, count, wait])
     finally:
         await page.close()

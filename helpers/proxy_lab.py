@@ -7,6 +7,7 @@ The app (run it with `kernel_server.serve`, put `nginx_proxy.start_proxy` in fro
         &idle=2                   go silent for `idle` seconds halfway (a model thinking, a tool call)
         &ping=0.5                 while silent, send an SSE comment every `ping` seconds
     GET /                         an empty page, so a browser has an origin to open streams from
+    GET /typing.html?n=..&accel=1 a page that types the token stream (window.lab.arrivals)
     GET /ticks                    a long stream of small events, for counting open connections
 
 `event_arrivals(url)` reads a stream as a client would (gzip decoded, events parsed) and
@@ -25,6 +26,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from .sse import Decoder, comment, encode
+from .static_pages import add_pages
 
 __all__ = ["create_app", "Arrivals", "event_arrivals", "delivery", "plot_arrivals"]
 
@@ -65,6 +67,7 @@ def create_app() -> FastAPI:
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
+    add_pages(app, {"/typing.html": "typing.html"})
     return app
 
 
