@@ -1,7 +1,8 @@
 """The course's table of contents, kept in one place.
 
 The navigation cells at the top and bottom of every notebook, the table in
-`00_contents.ipynb` and the tables in the READMEs are generated from `NOTEBOOKS`:
+`00_contents.ipynb`, the table in README.md, and the table and glossary in README.zh-CN.md
+are generated from `NOTEBOOKS` (and `helpers.glossary`):
 
     python -m helpers.course          rewrite them after adding or renaming a notebook
     python -m helpers.course --check  exit 1 if any of them is out of date (the tests run this)
@@ -15,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Notebook", "NOTEBOOKS", "by_number", "nav_markdown", "contents_table", "sync"]
+__all__ = ["Notebook", "NOTEBOOKS", "by_number", "nav_markdown", "contents_table", "contents_table_zh", "sync"]
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -75,7 +76,9 @@ NOTEBOOKS: tuple[Notebook, ...] = (
 )
 
 CONTENTS = "00_contents.ipynb"
+README_ZH = ROOT / "README.zh-CN.md"
 TABLE_START, TABLE_END = "<!-- notebooks -->", "<!-- /notebooks -->"
+GLOSSARY_START, GLOSSARY_END = "<!-- glossary -->", "<!-- /glossary -->"
 
 
 def by_number(number: str) -> Notebook:
@@ -104,11 +107,19 @@ def contents_table(link_prefix: str = "") -> str:
     return "\n".join(rows)
 
 
-def _replace_table(text: str, table: str) -> str:
-    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.S)
+def contents_table_zh(link_prefix: str = "") -> str:
+    """The same table in Chinese, for README.zh-CN.md: the Chinese title links, the English one follows."""
+    rows = ["| # | 笔记本 | English | 学习内容 | 时长 |", "|---|---|---|---|---|"]
+    for nb in NOTEBOOKS:
+        rows.append(f"| {nb.number} | [{nb.title_zh}]({link_prefix}{nb.filename}) | {nb.title} | {nb.learn_zh} | {nb.minutes} 分钟 |")
+    return "\n".join(rows)
+
+
+def _replace_table(text: str, table: str, start: str = TABLE_START, end: str = TABLE_END) -> str:
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise ValueError(f"no {TABLE_START} … {TABLE_END} markers")
-    return pattern.sub(lambda _: f"{TABLE_START}\n{table}\n{TABLE_END}", text)
+        raise ValueError(f"no {start} … {end} markers")
+    return pattern.sub(lambda _: f"{start}\n{table}\n{end}", text)
 
 
 def _expected_files() -> dict[Path, str]:
@@ -129,6 +140,10 @@ def _expected_files() -> dict[Path, str]:
     expected[NOTEBOOK_DIR / CONTENTS] = nbformat.writes(contents) + "\n"
     readme = ROOT / "README.md"
     expected[readme] = _replace_table(readme.read_text(encoding="utf-8"), contents_table("notebooks/"))
+    from . import glossary  # imports this module: import it here, not at the top
+
+    readme_zh = _replace_table(README_ZH.read_text(encoding="utf-8"), contents_table_zh("notebooks/"))
+    expected[README_ZH] = _replace_table(readme_zh, glossary.markdown_table(link_prefix="notebooks/", chinese_first=True), GLOSSARY_START, GLOSSARY_END)
     return expected
 
 

@@ -26,8 +26,8 @@ KEYS = {
     "production.streams_per_worker": "latency p50/p99, RSS per stream and CPU of one worker at 10 to 1,000 streams (08)",
     "production.slow_reader": "bytes held and RSS growth for a reader that stopped reading, per design (08)",
     "production.proxy": "how tokens arrive through nginx per setting, and the idle cut at proxy_read_timeout (08)",
-    "cost.framing": "bytes on the wire for one answer under each framing (09)",
-    "cost.partial_json": "the cost of parsing partial JSON at every chunk (09)",
+    "cost.framing": "bytes on the wire for one answer under each framing, and the model API's own chunk stream (09)",
+    "cost.partial_json": "how re-parsing partial JSON at every chunk grows with the document, against an incremental parser: fitted exponents (09)",
     "cost.decision_table": "the decision table built from the measured grid (09)",
 }
 

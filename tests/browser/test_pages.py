@@ -1,4 +1,6 @@
-"""The relay's pages and the pitfall pages, in Chromium, against servers on 127.0.0.1."""
+"""The relay's pages and the side-by-side transport pages, in Chromium, against servers on 127.0.0.1.
+
+The source material's pitfall pages are in test_pitfall_pages.py."""
 
 from urllib.parse import quote
 
@@ -8,7 +10,6 @@ import pytest
 from helpers.chat_app import create_app
 from helpers.embedded_model import embedded_model, reply_for
 from helpers.kernel_server import serve
-from helpers.pitfalls import create_pitfall_app
 
 from .conftest import sample
 
@@ -27,13 +28,6 @@ def model():
 def relay(model):
     app = create_app(resume_grace=2.0)
     with serve(app, name="browser-relay") as handle:
-        yield app, handle
-
-
-@pytest.fixture(scope="module")
-def pitfalls(model):
-    app = create_pitfall_app()
-    with serve(app, name="browser-pitfalls") as handle:
         yield app, handle
 
 
@@ -90,34 +84,6 @@ def test_a_finished_stream_does_not_start_again(page, relay, model):
     page.wait_for_timeout(1500)  # three reconnect delays of the relay's retry: 500
     assert len(model.requests) == requests_after_done
     assert page.evaluate("lab.opens") == 1
-
-
-def test_eventsource_on_a_post_route_fails_for_good(page, pitfalls):
-    _, server = pitfalls
-    page.goto(f"{server.url}/runs")
-    state = page.evaluate("""() => new Promise((resolve) => {
-        const source = new EventSource("seed/chat-stream?message=hi");
-        let errors = 0;
-        source.onerror = () => { errors++; };
-        setTimeout(() => resolve({readyState: source.readyState, errors}), 1500);
-    })""")
-    assert state == {"readyState": 2, "errors": 1}  # CLOSED after one error: 405 is never retried
-
-
-def test_a_page_that_does_not_close_reruns_the_generation(page, pitfalls):
-    app, server = pitfalls
-    before = app.state.runs["ends"]
-    page.goto(f"{server.url}/reconnect-loop.html")
-    sample(page, "lab.opens", until="lab.opens >= 3", timeout=20)
-    assert app.state.runs["ends"] - before >= 3  # each reconnect ran the generation again
-
-
-def test_a_server_event_named_error_collides_with_the_connection_error(page, pitfalls):
-    _, server = pitfalls
-    page.goto(f"{server.url}/error-collision.html?message={quote(PROMPT)}")
-    sample(page, "lab.pageErrors", until="lab.pageErrors.length > 0", timeout=15)
-    assert page.evaluate("lab.connectionErrors") >= 1
-    assert "JSON" in page.evaluate("lab.pageErrors[0]")  # JSON.parse(undefined) threw
 
 
 def test_a_seventh_eventsource_to_one_origin_waits(page, relay):
