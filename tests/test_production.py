@@ -359,3 +359,17 @@ def test_notebook_08_runs_twice_without_nginx_and_every_proxy_cell_says_so_in_on
     for cell in proxy_cells:
         printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
         assert "nginx is not installed here" in printed and "apt-get install nginx" in printed, cell.source[:80]
+
+
+def test_every_chinese_quote_in_notebook_08_is_the_source_as_written():
+    import re
+
+    import nbformat
+
+    from helpers import course, source_material
+
+    cells = nbformat.read(course.by_number("08").path, as_version=4).cells
+    quotes = [q for c in cells if c.cell_type == "markdown" for q in re.findall(r"「(.+?)」", c.source)]
+    assert len(quotes) >= 4
+    for words in quotes:
+        source_material.quote(words)
