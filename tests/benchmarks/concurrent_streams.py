@@ -7,7 +7,7 @@ event's latency; the benchmark samples the worker's memory and CPU meanwhile.
 
 from __future__ import annotations
 
-import numpy as np
+import statistics
 
 from helpers.paced_streams import measure_streams
 from helpers.worker_process import open_file_limit, start_worker
@@ -19,7 +19,7 @@ TOKENS, INTERVAL = 30, 0.1
 def rows() -> list[str]:
     with start_worker("helpers.paced_streams:create_app", name="bench-paced") as worker:
         sweep = [measure_streams(worker, n, tokens=TOKENS, interval=INTERVAL, timeout=120) for n in COUNTS]
-    slope = np.polyfit([m.streams for m in sweep], [m.rss_peak - m.rss_before for m in sweep], 1)[0]
+    slope = statistics.linear_regression([m.streams for m in sweep], [m.rss_peak - m.rss_before for m in sweep]).slope
     lines = [
         f"Each stream: {TOKENS} events, one every {INTERVAL * 1000:.0f} ms. Open-file limit of the benchmark: {open_file_limit()[0]} (the worker raises its own to the hard limit).", "",
         "| streams | served | event latency p50 | p99 | RSS growth | per stream | worker CPU (% of one core) |", "|---:|---:|---:|---:|---:|---:|---:|",
