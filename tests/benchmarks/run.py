@@ -7,7 +7,8 @@ Sections:
   2. concurrent streams on one worker, 10 to 1,000: event latency, memory per stream, CPU;
   3. proxy overhead: first byte and event latency through nginx (unbuffered) against direct;
   4. end to end: first token visible in JupyterLab's widget after Run, measured in Chromium;
-  5. the whole suite: every notebook under nbval, and `make test`, wall time.
+  5. the whole suite: every notebook under nbval, and `make test`, wall time;
+  6. how fast a cancelled client stops the model, against the 100 ms target (cancellation.py).
 
     python tests/benchmarks/run.py              every section
     python tests/benchmarks/run.py --only 1 3   those sections; the others keep their last results
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import concurrent_streams  # noqa: E402
 import proxy_overhead  # noqa: E402
 import server_paths  # noqa: E402
+from cancellation import cancellation_section  # noqa: E402
 
 RUNS = 5
 RESULTS = ROOT / "tests" / "benchmarks" / "RESULTS.md"
@@ -103,6 +105,7 @@ SECTIONS = {  # number: (title, function returning the section's lines)
     "3": ("Proxy overhead: nginx, unbuffered, against direct", proxy_overhead.rows),
     "4": ("End to end in JupyterLab", first_token_in_jupyterlab),
     "5": ("The whole suite", suite_times),
+    "6": ("Cancellation: a stopped client stops the model", lambda: cancellation_section()[2:]),  # without its own heading
 }
 
 
