@@ -85,6 +85,18 @@ class NginxProxy:
     def access_log(self) -> list[str]:
         return _lines(self.folder / "access.log")
 
+    def logged(self, text: str, timeout: float = 5.0) -> str | None:
+        """The last access-log line containing `text`, waiting for it: nginx logs a request
+        just after the response's last byte, so a client can finish before the line exists."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [line for line in self.access_log() if text in line]
+            if lines or time.monotonic() > deadline:
+                return lines[-1] if lines else None
+            time.sleep(0.02)
+
     def error_log(self) -> list[str]:
         return _lines(self.folder / "error.log")
 
