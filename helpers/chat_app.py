@@ -299,7 +299,7 @@ class Relay:
             try:
                 while True:
                     # the next chunk, with a deadline, raced against a stop request
-                    pending = asyncio.ensure_future(asyncio.wait_for(anext(chunks, None), params.timeout))
+                    pending = asyncio.ensure_future(_next_within(chunks, params.timeout))
                     await asyncio.wait({pending, stopping}, return_when=asyncio.FIRST_COMPLETED)
                     if stopping.done():
                         stopping.result()  # raises if watching for a stop failed
@@ -404,6 +404,16 @@ class Relay:
 
 
 _END, _DROPPED = object(), object()
+
+
+async def _next_within(chunks, seconds: float):
+    """The next chunk (None at the end), or TimeoutError after `seconds` of silence.
+
+    `asyncio.timeout`, not `asyncio.wait_for`: on Python 3.11 `wait_for` can swallow a cancel that
+    arrives as the chunk does (CPython gh-86296), and the relay would go on reading the model.
+    """
+    async with asyncio.timeout(seconds):
+        return await anext(chunks, None)
 
 
 async def _first_of(*awaitables) -> None:
