@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,8 +89,6 @@ class NginxProxy:
     def logged(self, text: str, timeout: float = 5.0) -> str | None:
         """The last access-log line containing `text`, waiting for it: nginx logs a request
         just after the response's last byte, so a client can finish before the line exists."""
-        import time
-
         deadline = time.monotonic() + timeout
         while True:
             lines = [line for line in self.access_log() if text in line]
