@@ -9,8 +9,9 @@ The Chinese is written Chinese, not a word-for-word translation: short sentences
 technical terms (the glossary's), and the English term in parentheses where a term first appears.
 
     found = await measure_missing()          # the quick stand-ins notebook 11 uses for skipped notebooks
-    DrillView(found)                         # a widget: 中文 / English / both
+    DrillView(found, question=1)             # a widget: 中文 / English / both (all four without `question`)
     markdown(found, "zh")                    # or text(found, "en"), for a cell or a file
+    GlossaryView(terms_used(found))          # the glossary, filtered to the terms the answers use
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from dataclasses import dataclass, field
 from . import evidence
 from .glossary import inline_html
 
-__all__ = ["Point", "Question", "QUESTIONS", "LANGUAGES", "QUICK", "facts", "render", "markdown", "text", "to_html", "placeholders", "measure_missing", "DrillView"]
+__all__ = ["Point", "Question", "QUESTIONS", "LANGUAGES", "QUICK", "facts", "render", "markdown", "text", "to_html", "placeholders", "terms_used",
+           "measure_missing", "DrillView"]
 
 LANGUAGES = ("zh", "en", "both")
 # What notebook 11 measures on the spot when the notebook that records it was skipped: each takes seconds.
@@ -136,6 +138,9 @@ QUESTIONS: tuple[Question, ...] = (
             Point("**客户端离开**：发现客户端断开（client disconnect）后，稍等片刻，再取消（cancel）上游的模型调用，别让它继续花钱。已经生成的部分结果要存下来，用 `asyncio.shield` 保护，免得保存被取消打断。",
                   "**Client gone.** When the client disconnects, wait a short grace period, then cancel the upstream model call so it stops costing money. "
                   "Save the partial answer under `asyncio.shield`, so the cancellation cannot interrupt the save."),
+            Point("我测过一次停止（{st_model}）：客户端收到 {st_chunks} 个数据块（chunk）后取消读取，模型{st_stop}，一共生成了 {st_tokens} 个 token。",
+                  "I measured a stop ({st_model}): the client cancelled its read after {st_chunks} chunks, and the model {st_stop}, having generated {st_tokens} tokens in all.",
+                  needs=("agent.stopped_stream",)),
             Point("代码里我会检查两点：`finally` 里不要 `yield`，生成器被关闭后不能再产出；也不要吞掉 `asyncio.CancelledError`。",
                   "Two things I check in the code: no `yield` inside `finally` (a closed generator must not yield again), and never swallow `asyncio.CancelledError`."),
         ),
@@ -165,6 +170,11 @@ QUESTIONS: tuple[Question, ...] = (
             Point("**等待时间**：在我的决策表里，流式输出省下的等待多的有 {dt_max_saved} 秒（{dt_max_case}），少的只有 {dt_min_saved} 秒（{dt_min_case}）。",
                   "**Waiting.** In my decision table, streaming saved up to {dt_max_saved} s of waiting ({dt_max_case}) and as little as {dt_min_saved} s ({dt_min_case}).",
                   needs=("cost.decision_table",)),
+            Point("**费用**：费用按 token 计算。多轮对话（multi-turn chat）每一轮都要把历史重新发送一遍：我测的 {ht_turns} 轮对话（{ht_model}）一共发送了 {ht_with} 个输入 token，"
+                  "单独发送这些问题只要 {ht_alone} 个，是 {ht_ratio} 倍。流式输出省不了这部分；能省下的，是用户中途停止之后不再生成的 token（见问题 3）。",
+                  "**Cost.** Tokens are what is billed. A multi-turn chat sends its history again every turn: my {ht_turns}-turn chat ({ht_model}) sent {ht_with} input tokens in all, "
+                  "against {ht_alone} for the questions alone, {ht_ratio}× as many. Streaming does not save those; what it can save is the tokens never generated after a user stops (question 3).",
+                  needs=("agent.history_tokens",)),
             Point("**什么时候用**：省下的等待在 1 秒以上，就值得流式输出；不到 0.1 秒就不必；介于两者之间，看界面能不能受益。有三种情况要小心："
                   "必须完整使用的结构化输出（structured output），等生成完再一次性解析；要先审核再展示的内容（content moderation），先缓冲，或者隔几个 token 再显示；"
                   "要么全部成功、要么全部失败的事务（transaction），只流式发送进度，最后再给结论。",
@@ -189,13 +199,19 @@ def _first_byte(v) -> dict:
             "fb_total_streamed": _seconds(v["total_streamed"]), "fb_total_buffered": _seconds(v["total_buffered"])}
 
 
-def _first_token(v) -> dict:
+def _model(name, recorded_by: str | None = None):
+    """Which model a measurement came from, in words: the offline one is labelled a simulation, in each language."""
     from .embedded_model import MODEL_NAME
 
-    model = str(v["model"])
-    if model == MODEL_NAME:  # a simulation: say so, in each language
-        model = {"zh": f"课程内置的离线模拟模型 {model}", "en": f"the course's offline simulated model, {model}"}
-    return {"ft_model": model, "ft_astream": _seconds(v["astream"]), "ft_ainvoke": _seconds(v["ainvoke"])}
+    if name is None:  # the record does not say: name the notebook, claim nothing about the model
+        return {"zh": f"笔记本 {recorded_by} 所用的模型", "en": f"notebook {recorded_by}'s model"}
+    if str(name) == MODEL_NAME:
+        return {"zh": f"课程内置的离线模拟模型 {name}", "en": f"the course's offline simulated model, {name}"}
+    return str(name)
+
+
+def _first_token(v) -> dict:
+    return {"ft_model": _model(v["model"]), "ft_astream": _seconds(v["astream"]), "ft_ainvoke": _seconds(v["ainvoke"])}
 
 
 def _memory(v) -> dict:
@@ -230,6 +246,28 @@ def _decision_table(rows) -> dict:
     }
 
 
+def _history_tokens(v) -> dict:
+    turns, alone = v["turns"], v["alone"]
+    with_history, questions = sum(int(t["input_tokens"]) for t in turns), sum(int(n) for n in alone)
+    return {"ht_turns": str(len(turns)), "ht_with": str(with_history), "ht_alone": str(questions),
+            "ht_ratio": f"{with_history / questions:.1f}", "ht_model": _model(v.get("model"), "05")}
+
+
+def _stopped_stream(v) -> dict:
+    from .embedded_model import MODEL_NAME
+
+    delay = v["stop_delay"]
+    if delay is None:  # the model kept generating after the cancel: the finding, said as it is
+        stop = {"zh": "在取消之后一直没有停下", "en": "did not stop after the cancel"}
+    else:
+        ms = f"{float(delay) * 1000:.1f}"
+        stop = {"zh": f"在取消后 {ms} 毫秒停下", "en": f"stopped {ms} ms after the cancel"}
+    # Only the embedded model keeps a record of what it generated after a cancel (notebook 05 records
+    # this offline), so without a model name it is that simulation.
+    return {"st_model": _model(v.get("model", MODEL_NAME)), "st_chunks": str(int(v["chunks_received"])),
+            "st_tokens": str(int(v["tokens_generated"])), "st_stop": stop}
+
+
 _FACTS = {
     "server.first_byte": _first_byte,
     "model.first_token": _first_token,
@@ -238,6 +276,9 @@ _FACTS = {
     "transport.stop_latency_ms": _stop,
     "cost.framing": _framing,
     "cost.decision_table": _decision_table,
+    # Recorded by notebook 05. A point that needs a name not (yet) in evidence.KEYS is left out.
+    "agent.stopped_stream": _stopped_stream,
+    "agent.history_tokens": _history_tokens,
 }
 
 
@@ -290,7 +331,9 @@ def render(found: dict | None = None, question: int | None = None) -> list[dict]
     """Every question (or only `question`), each point filled in both languages: [{"number", "zh", "en", "points": [(zh, en), …]}].
 
     A point whose measurement is missing becomes one sentence saying which notebook records it
-    (once per question, however many points need it).
+    (once per question, however many points need it). A point that needs a measurement the course
+    does not take (a name not in `evidence.KEYS`: its notebook is not in this version) is left out,
+    so the answer reads as it did before that notebook existed.
     """
     found = evidence.load() if found is None else found
     values, problems = facts(found)
@@ -302,6 +345,8 @@ def render(found: dict | None = None, question: int | None = None) -> list[dict]
             continue
         points, said = [], set()
         for point in asked.points:
+            if not all(name in evidence.KEYS for name in point.needs):
+                continue
             lacking = [name for name in point.needs if name in problems]
             if not lacking:
                 points.append((point.zh.format(**_in(values, "zh")), point.en.format(**_in(values, "en"))))
@@ -372,6 +417,15 @@ def to_html(found: dict | None = None, lang: str = "both", question: int | None 
                 style = " class='lab-drill-en' style='color: var(--jp-content-font-color2, #555); margin-top: -0.5em'" if lang == "both" else ""
                 out.append(f"<p lang='en'{style}>{inline_html(en)}</p>")
     return "\n".join(out)
+
+
+def terms_used(found: dict | None = None) -> list:
+    """The glossary's terms that the Chinese answers use, in the order they first appear: a glossary filtered to the drill."""
+    from .glossary import TERMS
+
+    chinese = "\n".join(part for answer in render(found) for part in (answer["zh"], *(zh for zh, _ in answer["points"])))
+    used = sorted((chinese.index(term.zh), index, term) for index, term in enumerate(TERMS) if term.zh in chinese)
+    return [term for _, _, term in used]
 
 
 # --- measuring what is missing ---------------------------------------------------------------------

@@ -283,7 +283,8 @@ def _matches(term: Term, query: str) -> bool:
 class GlossaryView:
     """The glossary as a widget: a filter box (English or 中文) over the table.
 
-    Its plain-text form is fixed, so a saved notebook does not change with what was typed.
+    Its plain-text form is fixed, so a saved notebook does not change with what was typed, nor with
+    the number of terms (which grows as notebooks are added, and would make a stored output stale).
     """
 
     def __init__(self, terms: list[Term] | None = None) -> None:
@@ -304,5 +305,5 @@ class GlossaryView:
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = f"Glossary, English ↔ 中文: {len(self.terms)} terms (a widget: open in JupyterLab to see it)"
+        bundle["text/plain"] = "Glossary, English ↔ 中文, with a filter box (a widget: open in JupyterLab to see it)"
         return bundle

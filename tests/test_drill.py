@@ -25,7 +25,24 @@ FOUND = {
         {"output": "3 tokens", "speed": "200 tokens/s", "wait_saved_s": -0.0002, "extra_bytes_pct": 78.6, "cpu_ratio": 4.449, "decision": "do not stream"},
         {"output": "structured JSON", "speed": "any", "wait_saved_s": None, "extra_bytes_pct": None, "cpu_ratio": 6645.9, "decision": "do not stream (parse once)"},
     ]},
+    # notebook 05 (branch `model`): `record("agent.history_tokens", {"turns": turns, "alone": alone})`, `record("agent.stopped_stream", vars(stopped))`
+    "agent.history_tokens": {"value": {"turns": [{"turn": 1, "messages": 1, "input_tokens": 9, "output_tokens": 53},
+                                                 {"turn": 2, "messages": 3, "input_tokens": 74, "output_tokens": 40},
+                                                 {"turn": 3, "messages": 5, "input_tokens": 121, "output_tokens": 47},
+                                                 {"turn": 4, "messages": 7, "input_tokens": 181, "output_tokens": 42}],
+                                       "alone": [9, 12, 7, 13]}},
+    "agent.stopped_stream": {"value": {"status": "cancelled", "chunks_received": 5, "tokens_generated": 5, "prompt_tokens": 7,
+                                       "stop_delay": 0.0007, "usage_seen": False}},
 }
+AGENT_KEYS = {"agent.history_tokens": "prompt and completion tokens per turn of a multi-turn chat, from usage (05)",
+              "agent.stopped_stream": "what a stopped stream cost: chunks received, tokens generated, stop delay (05)"}
+
+
+@pytest.fixture(autouse=True)
+def course_measures_the_agent_keys(monkeypatch):
+    """The tests see the course with notebook 05's measurements in evidence.KEYS, whichever branch merged first."""
+    for name, description in AGENT_KEYS.items():
+        monkeypatch.setitem(evidence.KEYS, name, description)
 
 
 def other_machine(found):
@@ -42,6 +59,7 @@ def other_machine(found):
     table[0].update(wait_saved_s=-0.0011, cpu_ratio=2.31)  # the least saving is now the other row
     table[1].update(wait_saved_s=5.47, cpu_ratio=1.48)
     table[2].update(wait_saved_s=0.0104, cpu_ratio=3.02)
+    other["agent.stopped_stream"]["value"].update(stop_delay=0.0031)  # the token counts are the offline model's: the same anywhere
     return other
 
 
@@ -87,7 +105,7 @@ def test_the_offline_model_is_labelled_a_simulation_and_a_real_one_is_named():
     assert any("离线模拟模型" in zh and "offline simulated model" in en for zh, en in offline)
     real = copy.deepcopy(FOUND)
     real["model.first_token"]["value"]["model"] = "gpt-4o-mini"
-    text = drill.text(real)
+    text = drill.text(real, question=1)  # question 3 cites a stop that only the offline model can record
     assert "模拟" not in text and "simulated" not in text and "（gpt-4o-mini）" in text and "(gpt-4o-mini)" in text
 
 
@@ -209,3 +227,45 @@ def test_an_unknown_language_or_question_is_refused():
         drill.markdown(FOUND, "fr")
     with pytest.raises(ValueError, match="question must be one of"):
         drill.DrillView(FOUND, question=5)
+
+
+def test_a_point_whose_measurement_the_course_does_not_take_is_left_out(monkeypatch):
+    with_agents = drill.text(FOUND, "en")
+    assert "I measured a stop (" in with_agents and "**Cost.**" not in with_agents and "Cost. Tokens are what is billed" in with_agents
+    for name in AGENT_KEYS:
+        monkeypatch.delitem(evidence.KEYS, name)
+    without = drill.text(FOUND, "en")
+    assert "I measured a stop (" not in without and "Cost." not in without
+    assert "Not measured yet" not in without, "a measurement no notebook takes is not 'missing'"
+    assert "Client gone." in without, "the sentence the measurement strengthens stays"
+
+
+def test_the_agent_measurements_strengthen_questions_3_and_4_with_labelled_numbers():
+    q3 = dict(drill.render(FOUND, question=3)[0]["points"])
+    zh, en = next((zh, en) for zh, en in q3.items() if "I measured a stop (" in en)
+    assert "offline simulated model" in en and "离线模拟模型" in zh, "only the embedded model records a stop: it is a simulation"
+    assert "after 5 chunks" in en and "0.7 ms after the cancel" in en and "5 tokens" in en
+    assert "5 个数据块" in zh and "0.7 毫秒" in zh
+    q4 = drill.render(FOUND, question=4)[0]["points"]
+    zh, en = next((zh, en) for zh, en in q4 if "Cost." in en)
+    assert "4-turn chat" in en and "385 input tokens" in en and "against 41" in en and "9.4×" in en
+    assert "385 个输入 token" in zh and "9.4 倍" in zh
+    assert "notebook 05's model" in en and "笔记本 05 所用的模型" in zh, "the record names no model: say where it came from, claim no model"
+
+
+def test_a_stream_that_never_stopped_is_said_so():
+    found = copy.deepcopy(FOUND)
+    found["agent.stopped_stream"]["value"]["stop_delay"] = None
+    zh, en = next(p for p in drill.render(found, question=3)[0]["points"] if "I measured a stop (" in p[1])
+    assert "did not stop after the cancel" in en and "一直没有停下" in zh
+
+
+def test_the_glossary_filtered_to_the_answers_lists_their_terms_in_order_of_use():
+    terms = drill.terms_used(FOUND)
+    chinese = drill.text(FOUND, "zh")
+    assert len(terms) >= 20 and all(term.zh in chinese for term in terms)
+    positions = [chinese.index(term.zh) for term in terms]
+    assert positions == sorted(positions)
+    assert terms[0].zh == "流式输出"
+    unused = [term for term in glossary.TERMS if term not in terms]
+    assert unused and not any(term.zh in chinese for term in unused)

@@ -111,4 +111,5 @@ def test_the_widget_filters_in_either_language_and_its_plain_text_is_fixed():
     view.search.value = ""
     assert view.table.value == everything
     assert view._repr_mimebundle_()["text/plain"] == plain
+    assert glossary.GlossaryView(glossary.TERMS[:3])._repr_mimebundle_()["text/plain"] == plain, "a stored output must not change when terms are added"
     assert "application/vnd.jupyter.widget-view+json" in view._repr_mimebundle_()
