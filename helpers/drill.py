@@ -125,24 +125,30 @@ QUESTIONS: tuple[Question, ...] = (
         (
             Point("难点在于：第一个字节发出后，状态码就定死是 200，发出去的内容也收不回来。所以我按错误发生的时机分开处理。",
                   "The difficulty: after the first byte, the status is 200 for good, and what was sent cannot be taken back. So I sort errors by when they happen."),
-            Point("**流开始之前**：先做参数验证（validation）。请求不合法就直接返回 4xx，比如 FastAPI 对不合法的请求体返回 422，流的一个字节都不发。",
-                  "**Before the stream.** Validate first. A bad request gets a 4xx, for example FastAPI's 422 for an invalid body, before any byte of the stream."),
-            Point("**流进行中**：模型报错、超时、上游限流（rate limiting，HTTP 429），都转换成一个错误事件，只带错误码和请求 ID，详细信息只写进日志。"
+            Point("**流开始之前**：先做参数验证（validation）。请求不合法就直接返回 4xx：不是 JSON 返回 415，请求体太大返回 413，字段不对返回 422。流的一个字节都不发，模型也不调用。",
+                  "**Before the stream.** Validate first. A bad request gets a 4xx: 415 if it is not JSON, 413 if it is too large, 422 if a field is wrong. No byte of the stream is sent, and the model is never called."),
+            Point("**流进行中**：模型报错、超时、上游限流（rate limiting，HTTP 429），都转换成一个错误事件（比如叫 `stream_error`），只带错误码和请求 ID，限流时再带上 `retry_after`；详细信息只写进日志。"
                   "然后发一个 `done` 事件，带上已经生成的部分结果（partial answer）。前端保留已经显示的内容，并提供重试。",
-                  "**During the stream.** A model error, a timeout or an upstream rate limit (HTTP 429) becomes an error event that carries a code and a request id; the details go to the log only. "
-                  "Then a `done` event carries the partial answer. The client keeps what it has shown and offers to retry."),
+                  "**During the stream.** A model error, a timeout or an upstream rate limit (HTTP 429) becomes an error event (say `stream_error`) that carries a code and a request id, and `retry_after` for a rate limit; "
+                  "the details go to the log only. Then a `done` event carries the partial answer. The client keeps what it has shown and offers to retry."),
             Point("这个事件不要叫 `error`。`EventSource` 自己的连接错误也叫 `error`，两者混在一起，前端就分不清是服务端报错还是连接断了。",
                   "Do not name that event `error`: `EventSource` fires `error` for its own connection failures, and the client can no longer tell the server's error from a dropped connection."),
-            Point("**网络中断**：每个事件都带 `id:`，服务端为每个流保留一个重放缓冲区（replay buffer）。`EventSource` 重连时带上 `Last-Event-ID`，缺的事件一个不少、一个不重地补回来。",
-                  "**Network drop.** Every event carries an `id:`, and the server keeps a replay buffer per stream. `EventSource` reconnects with `Last-Event-ID` and receives each missing event exactly once."),
-            Point("**客户端离开**：发现客户端断开（client disconnect）后，稍等片刻，再取消（cancel）上游的模型调用，别让它继续花钱。已经生成的部分结果要存下来，用 `asyncio.shield` 保护，免得保存被取消打断。",
-                  "**Client gone.** When the client disconnects, wait a short grace period, then cancel the upstream model call so it stops costing money. "
-                  "Save the partial answer under `asyncio.shield`, so the cancellation cannot interrupt the save."),
+            Point("**网络中断**：每个事件都带 `id:`，服务端把每个流的事件存下来，作为重放缓冲区（replay buffer）。`EventSource` 重连时带上 `Last-Event-ID`，缺的事件一个不少、一个不重地补回来。"
+                  "部署了多个进程时，事件要放在它们共用的存储里（比如 SQLite、Redis）：只存在一个进程的内存里，重连落到另一个进程就续不上。",
+                  "**Network drop.** Every event carries an `id:`, and the server keeps each stream's events as a replay buffer. `EventSource` reconnects with `Last-Event-ID` and receives each missing event exactly once. "
+                  "With several worker processes, the events belong in a store they share (SQLite, Redis): kept in one process's memory, they are lost to a reconnect that lands on another."),
+            Point("**客户端离开**：客户端断开（client disconnect）不等于用户要停止。对可以续传的流，断开可能只是刷新页面或网络抖动，用户还在等这个回答，所以生成继续，事件照存；"
+                  "停止是一个单独的请求（比如 `POST /streams/…/stop`），它取消（cancel）上游的模型调用，再用 `done` 发回已有的部分结果。"
+                  "不能续传的流（回答就在 POST 的响应里）没有人会回来取，断开就等于停止：马上取消模型调用，别让它继续花钱。",
+                  "**Client gone.** A client disconnect is not a request to stop. On a stream that can resume, it may be a reload or a network blip, and the user still wants the answer: the generation goes on, and its events are kept. "
+                  "Stopping is a request of its own (say `POST /streams/…/stop`) that cancels the upstream model call and sends the partial answer in `done`. "
+                  "A stream that cannot resume (the answer is in a POST's response) has nobody coming back: there a disconnect is a stop, so cancel the model call before it costs more."),
             Point("我测过一次停止（{st_model}）：客户端收到 {st_chunks} 个数据块（chunk）后取消读取，模型{st_stop}，一共生成了 {st_tokens} 个 token。",
                   "I measured a stop ({st_model}): the client cancelled its read after {st_chunks} chunks, and the model {st_stop}, having generated {st_tokens} tokens in all.",
                   needs=("agent.stopped_stream",)),
-            Point("代码里我会检查两点：`finally` 里不要 `yield`，生成器被关闭后不能再产出；也不要吞掉 `asyncio.CancelledError`。",
-                  "Two things I check in the code: no `yield` inside `finally` (a closed generator must not yield again), and never swallow `asyncio.CancelledError`."),
+            Point("代码里我会检查三点：`finally` 里不要 `yield`，生成器被关闭后不能再产出；不要吞掉 `asyncio.CancelledError`；取消之后还要做的事（比如保存部分结果）放进 `except asyncio.CancelledError:`，用 `asyncio.shield` 保护。",
+                  "Three things I check in the code: no `yield` inside `finally` (a closed generator must not yield again); never swallow `asyncio.CancelledError`; "
+                  "and work that must happen after a cancel (saving the partial answer) goes in `except asyncio.CancelledError:`, under `asyncio.shield`."),
         ),
     ),
     Question(
