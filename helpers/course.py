@@ -71,8 +71,8 @@ NOTEBOOKS: tuple[Notebook, ...] = (
              "a measured grid of lengths and speeds, framing overhead, partial JSON, moderation, transactions, a decision table generated from the measurements",
              "按长度和速度测量的网格、分帧开销、不完整的 JSON、内容审核、事务，以及由测量结果生成的决策表", 35),
     Notebook("11", "interview_drill", "Interview drill", "面试演练",
-             "the four classic interview questions answered with your own evidence, corrections to common answers, the architecture, a streaming example from memory",
-             "用你自己的测量数据回答四道经典面试题、纠正常见答案、架构图、凭记忆写出一个流式示例", 30),
+             "the four classic interview questions answered with your own evidence, in 中文 and English, corrections to common answers, the architecture, a streaming example from memory",
+             "用你自己的测量数据，以中文或英文回答四道经典面试题、纠正常见答案、架构图、凭记忆写出一个流式示例", 30),
 )
 
 CONTENTS = "00_contents.ipynb"

@@ -269,3 +269,26 @@ def test_the_glossary_filtered_to_the_answers_lists_their_terms_in_order_of_use(
     assert terms[0].zh == "流式输出"
     unused = [term for term in glossary.TERMS if term not in terms]
     assert unused and not any(term.zh in chinese for term in unused)
+
+
+def test_notebook_11_answers_each_question_through_the_drill_and_carries_chinese_lines():
+    import nbformat
+
+    from helpers import course
+
+    notebook = course.by_number("11")
+    cells = nbformat.read(notebook.path, as_version=4).cells
+    title, goals = cells[1].source.split("**Learning goals.**")
+    assert title.startswith("# 11 ·") and notebook.title_zh in title.splitlines()[1], "a Chinese line under the title"
+    assert re.search(r"^\*\*学习目标\*\*：.*" + CJK.pattern, goals, re.M), "a Chinese line for the learning goals"
+    summary = next(c.source for c in cells if c.source.startswith("## Summary"))
+    assert re.search(r"^\*\*小结\*\*：.*" + CJK.pattern, summary, re.M), "a Chinese line for the summary"
+
+    starts = [next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and f"## Question {q.number} ·" in c.source) for q in QUESTIONS]
+    for question, start, end in zip(QUESTIONS, starts, [*starts[1:], len(cells)]):
+        heading = cells[start].source
+        assert f"**问题{question.number}: {question.asked_zh}**" in heading, "the question in the source's own words"
+        shown = [c for c in cells[start:end] if c.cell_type == "code" and c.source.strip() == f"drill.DrillView(found, question={question.number})"]
+        assert len(shown) == 1, f"question {question.number}: its answer comes from helpers.drill, once"
+        plain = [o.data["text/plain"] for o in shown[0].outputs if o.output_type == "execute_result"]
+        assert plain == [drill.DrillView(FOUND, question=question.number)._repr_mimebundle_()["text/plain"]], "committed executed, with the widget's fixed text"
