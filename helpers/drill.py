@@ -8,10 +8,10 @@ languages cannot drift apart, and no number is typed into either of them.
 The Chinese is written Chinese, not a word-for-word translation: short sentences, the standard
 technical terms (the glossary's), and the English term in parentheses where a term first appears.
 
-    found = await measure_missing()          # the quick stand-ins notebook 11 uses for skipped notebooks
-    DrillView(found, question=1)             # a widget: 中文 / English / both (all four without `question`)
-    markdown(found, "zh")                    # or text(found, "en"), for a cell or a file
-    GlossaryView(terms_used(found))          # the glossary, filtered to the terms the answers use
+    found = await measure_missing(evidence.load())  # what was recorded, plus quick stand-ins for skipped notebooks
+    DrillView(found, question=1)                    # a widget: 中文 / English / both (all four without `question`)
+    markdown(found, "zh")                           # or text(found, "en"), for a cell or a file
+    GlossaryView(terms_used(found))                 # the glossary, filtered to the terms the answers use
 """
 
 from __future__ import annotations
