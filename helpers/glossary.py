@@ -21,9 +21,7 @@ __all__ = ["Term", "TERMS", "PLANNED", "taught", "pending", "markdown_table", "h
 # Notebooks in the course plan that are not written yet: their terms are kept here with the planned
 # number, left out of the rendered tables, and skipped (and listed) by the test until the notebook exists.
 PLANNED = {
-    "05": "Streaming agents",
     "08": "Streaming in production",
-    "10": "Capstone",
 }
 
 
@@ -168,7 +166,7 @@ TERMS: tuple[Term, ...] = (
        "A connection kept open across or during responses; HTTP/1.1 keeps normal responses' connections open too, so what streaming makes long-lived is the response.",
        "跨多个响应或在响应期间一直保持打开的连接；HTTP/1.1 对普通响应也会保持连接，流式输出真正拉长的是响应本身。",
        "long-lived", "long connection"),
-    # 05 streaming_agents (planned)
+    # 05 streaming_agents
     _t("tool call", "工具调用", "05",
        "The model asking the application to run a function, with JSON arguments that stream in pieces.",
        "模型请求应用执行一个函数，函数参数是分段流式到达的 JSON。"),
