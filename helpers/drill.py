@@ -114,6 +114,9 @@ QUESTIONS: tuple[Question, ...] = (
                   "jupyter-server-proxy 只在 `Accept: text/event-stream` 时才流式转发。空闲的流还要定期发心跳（heartbeat），否则会被代理的读超时（timeout）切断。WebSocket 则要求每一跳都允许协议升级。",
                   "**Proxies.** Both pass through HTTP proxies, but a buffering proxy holds SSE back until the end: a reverse proxy such as nginx needs `X-Accel-Buffering: no`, "
                   "and jupyter-server-proxy streams only when `Accept` is `text/event-stream`. An idle stream also needs a heartbeat, or the proxy's read timeout cuts it. WebSocket needs the upgrade allowed on every hop."),
+            Point("我在 nginx 后面测过：默认配置下，token {px_default}；加上 `X-Accel-Buffering: no` 后，{px_accel}。流空闲的时间超过 `proxy_read_timeout`，nginx 在第 {px_cut} 个 token 之后就切断了连接；{px_pings}。",
+                  "I measured it behind nginx: with its defaults the tokens {px_default}; with `X-Accel-Buffering: no` they {px_accel}. A stream left idle for longer than `proxy_read_timeout` was cut after {px_cut} tokens; {px_pings}.",
+                  needs=("production.proxy",)),
             Point("**怎么选**：带“停止”按钮的聊天回答，本质上是单向的：用 SSE，停止时另发一个 POST。协作白板这种每个客户端都不停发送的场景，才需要 WebSocket。",
                   "**My choice.** A chat answer with a Stop button is one-way traffic: SSE, and a POST for the stop. A collaborative whiteboard, where every client sends all the time, needs WebSocket."),
         ),
@@ -173,6 +176,15 @@ QUESTIONS: tuple[Question, ...] = (
             Point("**内存**：响应很大时差别才明显。一个大响应流式发送时，内存峰值（peak memory）是 {mem_streamed} MiB；先整体构建再发送，是 {mem_whole} MiB。",
                   "**Memory.** The difference shows on large responses: a large body peaked at {mem_streamed} MiB streamed, against {mem_whole} MiB built whole.",
                   needs=("server.memory_peak",)),
+            Point("**慢读者**（slow reader）：一个停止读取的客户端，在无界队列的设计里让应用攒下了 {sr_unbounded} MiB；用背压（backpressure）让写入方跟着放慢，是 {sr_flow} MiB；"
+                  "用有上限的队列（满了就断开这个客户端），是 {sr_bounded} MiB。",
+                  "**Slow reader.** A client that stopped reading made the app hold {sr_unbounded} MiB with an unbounded queue; {sr_flow} MiB with backpressure (the writer slowed down to the reader); "
+                  "{sr_bounded} MiB with a bounded queue that disconnects the laggard.",
+                  needs=("production.slow_reader",)),
+            Point("**并发**：一个 worker 同时保持 {sw_streams} 个流，事件从发出到收到的 p99 延迟是 {sw_p99} 毫秒，每个流约占 {sw_rss} KiB 内存，占用 {sw_cpu}% CPU。每个回答都要占着一个连接和一点内存，直到写完：这也是流式输出的成本。",
+                  "**Concurrency.** One worker held {sw_streams} streams at once: a p99 of {sw_p99} ms from each event's send to its arrival, about {sw_rss} KiB of memory per stream, and {sw_cpu}% CPU. "
+                  "Every answer holds a connection and some memory until it ends: that too is part of what streaming costs.",
+                  needs=("production.streams_per_worker",)),
             Point("**等待时间**：在我的决策表里，流式输出省下的等待多的有 {dt_max_saved} 秒（{dt_max_case}），少的只有 {dt_min_saved} 秒（{dt_min_case}）。",
                   "**Waiting.** In my decision table, streaming saved up to {dt_max_saved} s of waiting ({dt_max_case}) and as little as {dt_min_saved} s ({dt_min_case}).",
                   needs=("cost.decision_table",)),
@@ -274,6 +286,37 @@ def _stopped_stream(v) -> dict:
             "st_tokens": str(int(v["tokens_generated"])), "st_stop": stop}
 
 
+_DELIVERY_ZH = {"live": "实时到达", "in one burst at the end": "到最后才一次性到达", "no events": "一个也没有到达"}
+
+
+def _delivery(how: str) -> dict:
+    """notebook 08's words for how the tokens came through a proxy, in both languages."""
+    bursts = re.fullmatch(r"in (\d+) bursts", how)
+    zh = f"分 {bursts.group(1)} 批到达" if bursts else _DELIVERY_ZH[how]  # an unknown phrase: KeyError, an older shape
+    en = {"live": "arrived live", "no events": "never arrived"}.get(how, f"arrived {how}")
+    return {"zh": zh, "en": en}
+
+
+def _proxy(v) -> dict:
+    delivery = v["delivery"]
+    pings = ({"zh": "期间定期发一行 SSE 注释作为心跳（heartbeat），同样空闲的流就完整收到了 `done`", "en": "with an SSE comment sent meanwhile as a heartbeat, the same idle stream got its `done`"}
+             if v["pings_kept_it_open"] else
+             {"zh": "期间定期发心跳也没能保住这个流", "en": "heartbeats sent meanwhile did not keep it open either"})
+    return {"px_default": _delivery(delivery["nginx defaults"]), "px_accel": _delivery(delivery["+ X-Accel-Buffering: no"]),
+            "px_cut": str(int(v["idle_cut_after_tokens"])), "px_pings": pings}
+
+
+def _slow_reader(v) -> dict:
+    return {f"sr_{design}": f"{v[design]['held_bytes'] / 2**20:.1f}" for design in ("unbounded", "flow", "bounded")}
+
+
+def _streams_per_worker(rows) -> dict:
+    served = [row for row in rows if row["ok"] == row["streams"]]  # cite the most streams that were all served
+    most = max(served, key=lambda row: row["streams"])
+    return {"sw_streams": str(int(most["streams"])), "sw_p99": f"{most['p99_ms']:.1f}", "sw_rss": f"{most['rss_per_stream_kib']:.1f}",
+            "sw_cpu": f"{most['cpu_percent']:.1f}"}
+
+
 _FACTS = {
     "server.first_byte": _first_byte,
     "model.first_token": _first_token,
@@ -282,9 +325,13 @@ _FACTS = {
     "transport.stop_latency_ms": _stop,
     "cost.framing": _framing,
     "cost.decision_table": _decision_table,
-    # Recorded by notebook 05. A point that needs a name not (yet) in evidence.KEYS is left out.
+    # Recorded by notebook 05. A point that needs a name not (yet) in evidence.KEYS is left out (render).
     "agent.stopped_stream": _stopped_stream,
     "agent.history_tokens": _history_tokens,
+    # Recorded by notebook 08.
+    "production.proxy": _proxy,
+    "production.slow_reader": _slow_reader,
+    "production.streams_per_worker": _streams_per_worker,
 }
 
 

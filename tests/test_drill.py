@@ -33,15 +33,31 @@ FOUND = {
                                        "alone": [9, 12, 7, 13]}},
     "agent.stopped_stream": {"value": {"status": "cancelled", "chunks_received": 5, "tokens_generated": 5, "prompt_tokens": 7,
                                        "stop_delay": 0.0007, "usage_seen": False}},
+    # notebook 08 (branch `production`), as it records them
+    "production.proxy": {"value": {"delivery": {"direct, no proxy": "live", "nginx defaults": "in one burst at the end", "+ X-Accel-Buffering: no": "live",
+                                                "proxy_buffering off": "live", "gzip on": "in 3 bursts"},
+                                   "idle_cut_after_tokens": 6, "pings_kept_it_open": True}},
+    "production.slow_reader": {"value": {"flow": {"held_bytes": 0, "rss_growth": 943718, "produced": 2800},
+                                         "unbounded": {"held_bytes": 13212057, "rss_growth": 14155776, "produced": 15400},
+                                         "bounded": {"held_bytes": 0, "rss_growth": 1363148, "produced": 3000}}},
+    "production.streams_per_worker": {"value": [{"streams": 10, "ok": 10, "p50_ms": 0.4, "p99_ms": 1.2, "rss_per_stream_kib": 107.2, "cpu_percent": 2.8},
+                                                {"streams": 100, "ok": 100, "p50_ms": 0.16, "p99_ms": 0.8, "rss_per_stream_kib": 27.0, "cpu_percent": 7.5},
+                                                {"streams": 500, "ok": 500, "p50_ms": 6.84, "p99_ms": 170.6, "rss_per_stream_kib": 24.0, "cpu_percent": 15.6},
+                                                {"streams": 1000, "ok": 870, "p50_ms": 40.1, "p99_ms": 2950.0, "rss_per_stream_kib": 23.1, "cpu_percent": 61.0}]},
 }
-AGENT_KEYS = {"agent.history_tokens": "prompt and completion tokens per turn of a multi-turn chat, from usage (05)",
-              "agent.stopped_stream": "what a stopped stream cost: chunks received, tokens generated, stop delay (05)"}
+# Measurements of notebooks that other branches add to evidence.KEYS; the drill cites them once they are there.
+LATER_KEYS = {"agent.history_tokens": "prompt and completion tokens per turn of a multi-turn chat, from usage (05)",
+              "agent.stopped_stream": "what a stopped stream cost: chunks received, tokens generated, stop delay (05)",
+              "production.streams_per_worker": "latency p50/p99, RSS per stream and CPU of one worker at 10 to 1,000 streams (08)",
+              "production.slow_reader": "bytes held and RSS growth for a reader that stopped reading, per design (08)",
+              "production.proxy": "how tokens arrive through nginx per setting, and the idle cut at proxy_read_timeout (08)"}
+AGENT_KEYS = {name: text for name, text in LATER_KEYS.items() if name.startswith("agent.")}
 
 
 @pytest.fixture(autouse=True)
-def course_measures_the_agent_keys(monkeypatch):
-    """The tests see the course with notebook 05's measurements in evidence.KEYS, whichever branch merged first."""
-    for name, description in AGENT_KEYS.items():
+def course_measures_the_later_keys(monkeypatch):
+    """The tests see the course with notebooks 05's and 08's measurements in evidence.KEYS, whichever branch merged first."""
+    for name, description in LATER_KEYS.items():
         monkeypatch.setitem(evidence.KEYS, name, description)
 
 
@@ -60,6 +76,8 @@ def other_machine(found):
     table[1].update(wait_saved_s=5.47, cpu_ratio=1.48)
     table[2].update(wait_saved_s=0.0104, cpu_ratio=3.02)
     other["agent.stopped_stream"]["value"].update(stop_delay=0.0031)  # the token counts are the offline model's: the same anywhere
+    other["production.slow_reader"]["value"]["unbounded"].update(held_bytes=9871233)
+    other["production.streams_per_worker"]["value"][2].update(p99_ms=88.2, rss_per_stream_kib=25.3, cpu_percent=21.4)
     return other
 
 
@@ -230,14 +248,41 @@ def test_an_unknown_language_or_question_is_refused():
 
 
 def test_a_point_whose_measurement_the_course_does_not_take_is_left_out(monkeypatch):
-    with_agents = drill.text(FOUND, "en")
-    assert "I measured a stop (" in with_agents and "**Cost.**" not in with_agents and "Cost. Tokens are what is billed" in with_agents
-    for name in AGENT_KEYS:
+    cited = ("I measured a stop (", "Cost. Tokens are what is billed", "I measured it behind nginx", "Slow reader.", "Concurrency.")
+    later = drill.text(FOUND, "en")
+    assert all(words in later for words in cited)
+    for name in LATER_KEYS:
         monkeypatch.delitem(evidence.KEYS, name)
     without = drill.text(FOUND, "en")
-    assert "I measured a stop (" not in without and "Cost." not in without
+    assert not any(words in without for words in cited)
     assert "Not measured yet" not in without, "a measurement no notebook takes is not 'missing'"
-    assert "Client gone." in without, "the sentence the measurement strengthens stays"
+    assert "Client gone." in without and "Proxies." in without, "the sentences the measurements strengthen stay"
+
+
+def test_notebook_08s_measurements_strengthen_questions_2_and_4():
+    q2 = drill.render(FOUND, question=2)[0]["points"]
+    zh, en = next(p for p in q2 if "behind nginx" in p[1])
+    assert "with its defaults the tokens arrived in one burst at the end" in en and "默认配置下，token 到最后才一次性到达" in zh
+    assert "`X-Accel-Buffering: no` they arrived live" in en and "实时到达" in zh
+    assert "cut after 6 tokens" in en and "第 6 个 token 之后" in zh and "got its `done`" in en
+    q4 = drill.render(FOUND, question=4)[0]["points"]
+    zh, en = next(p for p in q4 if "Slow reader." in p[1])
+    assert "hold 12.6 MiB with an unbounded queue" in en and "0.0 MiB with backpressure" in en and "12.6 MiB" in zh
+    zh, en = next(p for p in q4 if "Concurrency." in p[1])
+    assert "held 500 streams" in en and "170.6 ms" in en and "24.0 KiB" in en and "15.6% CPU" in en, "the most streams that were all served: not 1000"
+    assert "500 个流" in zh and "170.6 毫秒" in zh
+
+
+def test_notebook_08s_words_for_how_tokens_came_are_said_in_both_languages():
+    found = copy.deepcopy(FOUND)
+    found["production.proxy"]["value"]["delivery"]["nginx defaults"] = "in 3 bursts"
+    found["production.proxy"]["value"]["pings_kept_it_open"] = False
+    zh, en = next(p for p in drill.render(found, question=2)[0]["points"] if "behind nginx" in p[1])
+    assert "arrived in 3 bursts" in en and "分 3 批到达" in zh
+    assert "did not keep it open" in en and "没能保住" in zh
+    found["production.proxy"]["value"]["delivery"]["nginx defaults"] = "trickled"  # a phrase this drill does not know
+    zh, en = next(p for p in drill.render(found, question=2)[0]["points"] if "notebook 08" in p[1] or "Not measured" in p[1])
+    assert "older format" in en or "Not measured yet" in en
 
 
 def test_the_agent_measurements_strengthen_questions_3_and_4_with_labelled_numbers():
