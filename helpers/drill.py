@@ -25,7 +25,7 @@ from . import evidence
 from .glossary import inline_html
 
 __all__ = ["Point", "Question", "QUESTIONS", "LANGUAGES", "QUICK", "facts", "render", "markdown", "text", "to_html", "placeholders", "terms_used",
-           "measure_missing", "DrillView"]
+           "recorded_by", "gaps", "measure_missing", "DrillView"]
 
 LANGUAGES = ("zh", "en", "both")
 # What notebook 11 measures on the spot when the notebook that records it was skipped: each takes seconds.
@@ -354,13 +354,25 @@ def facts(found: dict) -> tuple[dict, dict[str, str]]:
 
 # --- rendering ----------------------------------------------------------------------------------
 
+def recorded_by(name: str) -> str | None:
+    """The number of the notebook that records `name`: the "(NN)" at the end of its description in evidence.KEYS."""
+    match = re.search(r"\((\d\d)\)\s*$", evidence.KEYS.get(name, ""))
+    return match.group(1) if match else None
+
+
+def gaps(found: dict) -> dict[str, str]:
+    """The measurements not (yet) taken by their own notebook: name -> "not measured yet" or "measured here, quickly"."""
+    return {name: "measured here, quickly" if name in found else "not measured yet"
+            for name in evidence.KEYS if name not in found or found[name]["source"].endswith("(quick)")}
+
+
 def _recorded_by(name: str):
-    """The notebook that records `name`, from the "(NN)" at the end of its description in evidence.KEYS."""
+    """The notebook (helpers.course) that records `name`, or None."""
     from . import course
 
-    match = re.search(r"\((\d\d)\)\s*$", evidence.KEYS.get(name, ""))
+    number = recorded_by(name)
     try:
-        return course.by_number(match.group(1)) if match else None
+        return course.by_number(number) if number else None
     except StopIteration:
         return None
 

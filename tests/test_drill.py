@@ -337,3 +337,12 @@ def test_notebook_11_answers_each_question_through_the_drill_and_carries_chinese
         assert len(shown) == 1, f"question {question.number}: its answer comes from helpers.drill, once"
         plain = [o.data["text/plain"] for o in shown[0].outputs if o.output_type == "execute_result"]
         assert plain == [drill.DrillView(FOUND, question=question.number)._repr_mimebundle_()["text/plain"]], "committed executed, with the widget's fixed text"
+
+
+def test_the_gaps_are_what_no_notebook_recorded_and_name_the_notebook_to_run():
+    recorded = {name: {**FOUND.get(name, {"value": None}), "source": "NN_some_notebook"} for name in evidence.KEYS}
+    assert drill.gaps(recorded) == {}, "everything recorded by its notebook: nothing to say, whatever the course's list of names"
+    partly = {name: value for name, value in recorded.items() if name != "transport.bytes"}
+    partly["server.first_byte"] = {**partly["server.first_byte"], "source": "11 (quick)"}
+    assert drill.gaps(partly) == {"server.first_byte": "measured here, quickly", "transport.bytes": "not measured yet"}
+    assert drill.recorded_by("transport.bytes") == "07" and drill.recorded_by("agent.stopped_stream") == "05"
