@@ -77,8 +77,8 @@ NOTEBOOKS: tuple[Notebook, ...] = (
              "the source's service as written, against a grader of nine behavioural checks (framing, the `error` collision, `EventSource` on POST, `done` in `finally`, ids and resume, stop, validation, the prompt in the URL, leaks), repaired to the relay's contract",
              "原样运行的原文服务，面对九项行为检查的评分器（分帧、`error` 事件冲突、POST 路由上的 `EventSource`、`finally` 中的 `done`、事件 id 与续传、停止、输入校验、URL 中的提示词、内部信息泄露），按中继服务的契约修复", 90),
     Notebook("11", "interview_drill", "Interview drill", "面试演练",
-             "the four classic interview questions answered with your own evidence, corrections to common answers, the architecture, a streaming example from memory",
-             "用你自己的测量数据回答四道经典面试题、纠正常见答案、架构图、凭记忆写出一个流式示例", 30),
+             "the four classic interview questions answered with your own evidence, in 中文 and English, corrections to common answers, the architecture, a streaming example from memory",
+             "用你自己的测量数据，以中文或英文回答四道经典面试题、纠正常见答案、架构图、凭记忆写出一个流式示例", 30),
 )
 
 CONTENTS = "00_contents.ipynb"
