@@ -14,6 +14,7 @@ Solutions are in notebooks/solutions/, one `%load` away.
     05 final_fields       check_final_fields(final_fields)
     06 resume_ids         check_resume_ids(make_app)
     07 stops              check_stops(measure_stops)
+    08 pings              check_with_pings(with_pings)        (behind nginx too, where it is installed)
     09 products           check_decide(decide)                (exercise_products: the notebook's three)
     11 server_and_client  check_server_and_client(make_app, read_tokens)
 """
@@ -21,6 +22,7 @@ Solutions are in notebooks/solutions/, one `%load` away.
 from .common import NotSolvedYet
 from .decoder import check_events
 from .final_fields import check_final_fields
+from .pings import check_with_pings
 from .first_token import check_first_token
 from .products import check_decide, exercise_products
 from .relay_usage import check_relay
@@ -32,5 +34,5 @@ from .stops import check_stops
 
 __all__ = [
     "NotSolvedYet", "check_sentences", "check_events", "check_first_token", "check_relay", "second_model",
-    "check_final_fields", "check_resume_ids", "check_stops", "check_decide", "exercise_products", "check_server_and_client",
+    "check_final_fields", "check_resume_ids", "check_stops", "check_with_pings", "check_decide", "exercise_products", "check_server_and_client",
 ]
