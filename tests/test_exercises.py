@@ -28,7 +28,7 @@ from helpers.exercises.common import call
 from helpers.exercises.products import CHECK_PRODUCTS, NOTEBOOK_PRODUCTS, rule
 from helpers.exercises.second_model import TOKENS_PER_CHUNK, answer_tokens, running_second_model, second_model
 from helpers.measure import time_request
-from helpers.sse import Decoder, encode, parse
+from helpers.sse import Decoder, comment, encode, parse
 
 SOLUTIONS = NOTEBOOK_DIR / "solutions"
 
@@ -512,6 +512,57 @@ def test_07_an_overshoot_reported_as_zero_fails_where_the_server_sent_more(run, 
         run(exercises.check_stops(overshoot_not_counted))
     except NotSolvedYet as failure:
         assert "tokens after the stop; the server sent" in str(failure) and "at token_delay=0.002" in str(failure)
+
+
+# ---------------------------------------------------------------- 08 pings
+
+
+async def pings_with_wait_for(events, every):
+    source = aiter(events)
+    while True:
+        try:
+            item = await asyncio.wait_for(anext(source), every)  # its timeout cancels the source's wait
+        except TimeoutError:
+            yield comment("ping")
+            continue
+        except StopAsyncIteration:
+            return
+        yield item
+
+
+async def pings_that_leave_the_source_waiting(events, every):
+    source = aiter(events)
+    pending = asyncio.ensure_future(anext(source))
+    while True:
+        done, _ = await asyncio.wait({pending}, timeout=every)
+        if not done:
+            yield comment("ping")
+            continue
+        try:
+            item = pending.result()
+        except StopAsyncIteration:
+            return
+        yield item
+        pending = asyncio.ensure_future(anext(source))
+
+
+async def pings_after_every_item(events, every):
+    async for item in events:
+        yield item
+        yield comment("ping")
+
+
+def test_08_the_solution_passes(run):
+    passes(run, exercises.check_with_pings, solution("08_with_pings")["with_pings"])
+
+
+@pytest.mark.parametrize("answer, words", [
+    (pings_with_wait_for, ["the source was cancelled while it was waiting for its next item", "were never produced"]),
+    (pings_that_leave_the_source_waiting, ["the reader left", "2 s later the source was still waiting", "generating for nobody"]),
+    (pings_after_every_item, ["you sent 1 ping;"]),
+], ids=lambda a: getattr(a, "__name__", ""))
+def test_08_wrong_answers_fail_for_their_reason(run, answer, words):
+    fails(run, exercises.check_with_pings, answer, words=words)
 
 
 # ---------------------------------------------------------------- 09 products

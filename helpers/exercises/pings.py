@@ -49,10 +49,14 @@ async def check_with_pings(with_pings) -> None:
         "and the source's `second` and `third` were never produced.",
     )
     require(items == ["first", "second", "third"], f"the items came through as {short(items)}; the source yielded ['first', 'second', 'third'], once each.")
-    pings = out.count(ping)
-    require(pings >= 3, f"in a {SILENCE:g} s silence with every={EVERY:g} you sent {pings} pings; one was due after each {EVERY:g} s without an item, about {SILENCE / EVERY:.0f}.")
+    pings = out[out.index("first") + 1 : out.index("second")].count(ping)  # the silence is between these two
+    elsewhere = out.count(ping) - pings
+    require(pings >= 3, f"in a {SILENCE:g} s silence with every={EVERY:g} you sent {pings} ping{'s' if pings != 1 else ''}; one was due after each {EVERY:g} s without an item, about {SILENCE / EVERY:.0f}.")
     require(pings <= 10, f"{pings} pings in a {SILENCE:g} s silence with every={EVERY:g}: more than one per {EVERY:g} s of silence.")
-    require(out.index("second") > out.index(ping), f"the pings came out at {short(out, 120)}: none in the silence before `second`.")
+    require(
+        elsewhere <= 1,  # one spare, for a loop that a busy machine delays
+        f"the reader got {short(out, 160)}: {elsewhere} pings where the source was not silent (`second` and `third` came at once, then the end).",
+    )
     await _check_leaving(with_pings, ping)
     passed(f"{pings} pings kept a silent stream alive, every item came through, and the source stopped when the reader left")
     await _pings_through_nginx(with_pings)
