@@ -90,6 +90,9 @@ USER_MESSAGES = {
     "expired": "This stream has expired.",
 }
 
+# What a `retry` step tells the page while the relay waits to ask the model again.
+RETRY_REASONS = {"rate_limited": "The model is busy", "model_error": "The model failed before answering", "upstream_disconnected": "The model could not be reached"}
+
 # With "hold": the status a failure before the first token gets, instead of 201 (or 200) and an event.
 HELD_STATUS = {"rate_limited": 429, "timeout": 504, "upstream_disconnected": 502, "model_error": 502, "internal_error": 500}
 
@@ -339,7 +342,7 @@ class Relay:
             self.log(logging.WARNING, "%s stream %s: model request %d ended before the first token (%s): asking again in %.2f s", request_id, stream_id, attempt, code, wait)
             await store.append(stream_id, "step", {
                 "step": "retry", "attempt": attempt + 1, "code": code, "wait": round(wait, 3),
-                "title": f"{USER_MESSAGES[code]} Asking again in {wait:.1f} s.",
+                "title": f"{RETRY_REASONS.get(code, USER_MESSAGES[code])}: asking again in {wait:.1f} s.",
             })
             waited += wait
             if await _set_within(stopping, wait):
