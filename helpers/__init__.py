@@ -28,4 +28,15 @@
     pitfalls        the notes' handler and client, run as written
     error_collision the notes' client in Chromium, case by case: where its `error` listener collides
     batch_import    an all-or-nothing import, streamed and buffered
+    capstone        the capstone's service folder, imported fresh, with a model the course steers
+    grader          the capstone's behavioural checks, one line each
+    nginx_proxy     Debian's nginx in front of a kernel server, as a child process (08)
+    worker_process  one uvicorn worker in a process of its own, for clean memory and CPU (08)
+    load_client     many concurrent SSE readers from a separate process (08)
+    paced_streams   a paced token stream and a measurement of many open streams (08)
+    worker_concurrency  sync, async, blocking and offloaded generators on one worker (08)
+    backpressure    slow readers against flow control, unbounded and bounded queues (08)
+    proxy_lab       a stream to put behind a proxy, and a client that times its events (08)
+    auth_demo       one stream behind cookies, query tokens, one-time tickets and a header (08)
+    chromium        ask Debian's Chromium, through Playwright, from a cell (08)
 """

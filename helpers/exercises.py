@@ -227,3 +227,64 @@ async def check_final_fields(final_fields) -> None:
     live = [item async for item in final_fields(live_stream())]
     _require(dict(live) == last and len(live) == len(last), f"on a stream from the model you yielded {live!r}; its final object was {last!r}.")
     _passed(f"each field yielded once, as soon as it was final ({len(seen)} fields here, {len(live)} on a live stream from the model)")
+
+
+async def check_with_pings(with_pings) -> None:
+    """08 production: comment pings while the source is silent, without losing or cancelling anything."""
+    from .sse import comment
+
+    _require(inspect.isasyncgenfunction(with_pings), "with_pings must be an async generator function: `async def` with `yield` inside.")
+    ping, source_cancelled = comment("ping"), []
+
+    async def thinking_model():
+        try:
+            yield "first"
+            await asyncio.sleep(1.2)  # silent, as a model is while it calls a tool
+            yield "second"
+            yield "third"
+        except asyncio.CancelledError:
+            source_cancelled.append(True)
+            raise
+
+    out = [item async for item in with_pings(thinking_model(), 0.2)]
+    items = [item for item in out if item != ping]
+    _require(not source_cancelled, "the source was cancelled while it waited: asyncio.wait_for cancels what it waits for. "
+             "Keep one pending task for the next item and wait on it with asyncio.wait({task}, timeout=every).")
+    _require(items == ["first", "second", "third"], f"every item must come through once and in order; got {items}.")
+    pings = out.count(ping)
+    _require(pings >= 3, f"a 1.2 s silence with every=0.2 should bring about six pings; you sent {pings}. Yield comment('ping') each time `every` seconds pass without an item.")
+    _require(pings <= 10, f"{pings} pings in a 1.2 s silence: send one per `every` seconds of silence, not more.")
+    _require(out.index("second") > out.index(ping), "the pings belong in the silence, before the second item.")
+    _passed(f"{pings} pings kept a silent stream alive, and every item came through")
+    await _pings_through_nginx(with_pings)
+
+
+async def _pings_through_nginx(with_pings) -> None:
+    """The same generator behind nginx with a short proxy_read_timeout: the stream must survive the silence."""
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+
+    from .kernel_server import serve
+    from .nginx_proxy import nginx_missing, start_proxy
+    from .proxy_lab import event_arrivals
+    from .sse import encode
+
+    if (missing := nginx_missing()) is not None:
+        print(missing)
+        return
+    app = FastAPI()
+
+    @app.get("/tokens")
+    async def tokens():
+        async def events():
+            yield encode("{}", event="token")
+            await asyncio.sleep(1.0)
+            yield encode("{}", event="token")
+            yield encode("{}", event="done")
+
+        return StreamingResponse(with_pings(events(), 0.2), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
+
+    with serve(app, name="exercise-08-pings") as server, start_proxy(server.port, name="exercise-08-nginx", read_timeout=0.5) as proxy:
+        result = await event_arrivals(proxy.url + "/tokens")
+    _require(result.complete, f"behind nginx with proxy_read_timeout 0.5 s the stream broke ({result.error}): send the pings while the source is silent.")
+    _passed("behind nginx with proxy_read_timeout 0.5 s, a 1 s silence did not cut the stream")

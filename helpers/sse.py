@@ -24,21 +24,26 @@ def _single_line(name: str, value: str) -> str:
 
 
 def encode(data: str, *, event: str | None = None, id: str | None = None, retry: int | None = None) -> str:
-    """Frame one event. Every line of `data` gets its own `data:` line; a blank line ends the event."""
-    lines = []
+    """Frame one event. Every line of `data` gets its own `data:` line; a blank line ends the event.
+
+    It runs once per token on a busy server, so the common case (one line of data) skips
+    the regular expression; `make bench` measures what this costs against pre-framed bytes.
+    """
+    head = ""
     if event is not None:
-        lines.append(f"event: {_single_line('event', event)}")
+        head = f"event: {_single_line('event', event)}\n"
     if id is not None:
         if "\0" in str(id):
             raise ValueError("SSE 'id' must not contain NUL: browsers ignore such an id")
-        lines.append(f"id: {_single_line('id', id)}")
+        head += f"id: {_single_line('id', id)}\n"
     if retry is not None:
         if isinstance(retry, bool) or not isinstance(retry, int) or retry < 0:
             raise ValueError(f"SSE 'retry' must be a non-negative int (milliseconds), got {retry!r}")
-        lines.append(f"retry: {retry}")
-    for line in _LINE_BREAK.split(str(data)):
-        lines.append(f"data: {line}")
-    return "\n".join(lines) + "\n\n"
+        head += f"retry: {retry}\n"
+    text = str(data)
+    if "\n" in text or "\r" in text:
+        return head + "".join(f"data: {line}\n" for line in _LINE_BREAK.split(text)) + "\n"
+    return f"{head}data: {text}\n\n"
 
 
 def comment(text: str = "") -> str:

@@ -1,157 +1,57 @@
 """`make bench`: what streaming costs here, measured, written to tests/benchmarks/RESULTS.md.
 
 Sections:
-  1. four SSE server paths on loopback: events/s, time to first byte over the producer's
-     first-token delay, and peak memory of a large response streamed against buffered;
-  2. end to end: first token visible in JupyterLab's widget after Run, measured in Chromium;
-  3. the whole suite: every notebook under nbval, and `make test`, wall time;
-and how fast a cancelled client stops the model, against the 100 ms target (cancellation.py).
+  1. four SSE server paths on loopback, the client in a separate process: events/s, time to
+     first byte over the producer's first-token delay, where the suite's path spends more
+     than the floor, and peak server memory of a large response streamed against buffered;
+  2. concurrent streams on one worker, 10 to 1,000: event latency, memory per stream, CPU;
+  3. proxy overhead: first byte and event latency through nginx (unbuffered) against direct;
+  4. end to end: first token visible in JupyterLab's widget after Run, measured in Chromium;
+  5. the whole suite: every notebook under nbval, and `make test`, wall time;
+  6. how fast a cancelled client stops the model, against the 100 ms target (cancellation.py).
+
+    python tests/benchmarks/run.py              every section
+    python tests/benchmarks/run.py --only 1 3   those sections; the others keep their last results
+
 Medians of several runs; ratios are against the raw ASGI floor.
 """
 
 from __future__ import annotations
 
-import asyncio
+import argparse
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
-
-import httpx
-from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse, StreamingResponse
-from fastapi.sse import EventSourceResponse, ServerSentEvent
-from sse_starlette import EventSourceResponse as StarletteEventSourceResponse
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cancellation import cancellation_section  # noqa: E402  (tests/benchmarks/cancellation.py)
-from helpers.kernel_server import serve  # noqa: E402
-from helpers.sse import encode  # noqa: E402
+import concurrent_streams  # noqa: E402
+import proxy_overhead  # noqa: E402
+import server_paths  # noqa: E402
+from cancellation import cancellation_section  # noqa: E402
 
-EVENTS = 20_000
 RUNS = 5
-FIRST_TOKEN_DELAY = 0.2
-TOKEN = "token "
-LARGE_PIECES, PIECE = 800, "x" * 65_536  # ≈ 52 MB
+RESULTS = ROOT / "tests" / "benchmarks" / "RESULTS.md"
 
 
-async def produce(count: int, first_delay: float = 0.0):
-    if first_delay:
-        await asyncio.sleep(first_delay)
-    for i in range(count):
-        yield TOKEN
-        if i % 500 == 0:
-            await asyncio.sleep(0)  # a real producer awaits now and then
-
-
-def sse_apps() -> dict:
-    """The same stream of `count` events, four ways."""
-    suite = FastAPI()
-
-    @suite.get("/")
-    async def suite_path(count: int = EVENTS, first: float = 0.0):
-        async def events():
-            async for token in produce(count, first):
-                yield encode(token, event="token")
-        return StreamingResponse(events(), media_type="text/event-stream")
-
-    fastapi_sse = FastAPI()
-
-    @fastapi_sse.get("/", response_class=EventSourceResponse)
-    async def fastapi_path(count: int = EVENTS, first: float = 0.0):
-        async for token in produce(count, first):
-            yield ServerSentEvent(raw_data=token, event="token")
-
-    starlette = FastAPI()
-
-    @starlette.get("/")
-    async def starlette_path(count: int = EVENTS, first: float = 0.0):
-        async def events():
-            async for token in produce(count, first):
-                yield {"event": "token", "data": token}
-        return StarletteEventSourceResponse(events(), sep="\n")
-
-    async def raw_asgi(scope, receive, send):
-        """The floor: pre-framed bytes written straight to the ASGI server."""
-        query = dict(part.split("=") for part in scope["query_string"].decode().split("&") if part)
-        frame = encode(TOKEN, event="token").encode()
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
-        async for _ in produce(int(query.get("count", EVENTS)), float(query.get("first", 0))):
-            await send({"type": "http.response.body", "body": frame, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-    return {"raw ASGI (floor)": raw_asgi, "helpers.sse + StreamingResponse": suite, "fastapi.sse": fastapi_sse, "sse-starlette": starlette}
-
-
-async def one_run(url: str, count: int, first: float) -> tuple[float, float]:
-    async with httpx.AsyncClient(timeout=120) as client:
-        start = time.perf_counter()
-        ttfb = None
-        async with client.stream("GET", url, params={"count": count, "first": first}) as response:
-            async for _ in response.aiter_raw():
-                ttfb = ttfb or time.perf_counter() - start
-        return ttfb, time.perf_counter() - start
-
-
-async def peak_memory(url: str) -> int:
-    tracemalloc.start()
-    try:
-        async with httpx.AsyncClient(timeout=120) as client:
-            async with client.stream("GET", url) as response:
-                async for _ in response.aiter_raw():
-                    pass
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
-def large_app() -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/streamed")
-    async def streamed():
-        async def pieces():
-            for _ in range(LARGE_PIECES):
-                yield PIECE
-        return StreamingResponse(pieces(), media_type="text/plain")
-
-    @app.get("/buffered")
-    async def buffered():
-        return PlainTextResponse("".join(PIECE for _ in range(LARGE_PIECES)))
-
-    return app
-
-
-async def server_paths() -> list[str]:
-    rows = []
-    results = {}
-    for name, app in sse_apps().items():
-        server = serve(app, name="bench")
-        await one_run(server.url, 100, 0)  # warm up
-        rates = [EVENTS / (await one_run(server.url, EVENTS, 0))[1] for _ in range(RUNS)]
-        extra = [(await one_run(server.url, 10, FIRST_TOKEN_DELAY))[0] - FIRST_TOKEN_DELAY for _ in range(RUNS)]
-        server.stop()
-        results[name] = (statistics.median(rates), statistics.median(extra))
-    floor = results["raw ASGI (floor)"][0]
-    rows.append("| server path | events/s (median of %d) | vs floor | first byte after the first token is ready |" % RUNS)
-    rows.append("|---|---:|---:|---:|")
-    for name, (rate, extra) in results.items():
-        rows.append(f"| {name} | {rate:,.0f} | {rate / floor:.2f}× | {extra * 1000:.1f} ms |")
-    server = serve(large_app(), name="bench-large")
-    streamed = statistics.median([await peak_memory(server.url + "/streamed") for _ in range(3)])
-    buffered = statistics.median([await peak_memory(server.url + "/buffered") for _ in range(3)])
-    server.stop()
-    rows += ["", f"Large response ({LARGE_PIECES * len(PIECE) / 1e6:.0f} MB), peak traced memory of server and client (median of 3):", "",
-             "| response | peak memory |", "|---|---:|",
-             f"| streamed in 64 KiB pieces | {streamed / 2**20:.1f} MiB |", f"| built whole, then sent | {buffered / 2**20:.1f} MiB |"]
-    return rows
+def server_paths_section() -> list[str]:
+    return [
+        f"{server_paths.EVENTS:,} small `token` events per response. The server runs in a thread of the benchmark process, which only waits meanwhile; "
+        "the client (`raw_client.py`) is a separate process that reads raw bytes, taking the servers in turn. Wall-clock rates move with whatever else "
+        "the machine runs (this one is shared); the CPU time of the server's own thread barely does, so compare the CPU columns.", "",
+        *server_paths.rows(), "",
+        "Where each path's own time goes: the ASGI app called in-process with a `send` that does nothing (no server, no socket), "
+        "so only the path's own per-event work is left:", "",
+        *server_paths.per_event_costs(),
+    ]
 
 
 def first_token_in_jupyterlab() -> list[str]:
@@ -199,38 +99,71 @@ def suite_times() -> list[str]:
     return ["| run | wall time |", "|---|---:|", f"| every notebook under nbval | {nbval:.0f} s |", f"| `make test` (unit, notebooks twice, browser, nbval) | {make_test:.0f} s |"]
 
 
+SECTIONS = {  # number: (title, function returning the section's lines)
+    "1": ("Server paths on loopback", server_paths_section),
+    "2": ("Concurrent streams on one worker", concurrent_streams.rows),
+    "3": ("Proxy overhead: nginx, unbuffered, against direct", proxy_overhead.rows),
+    "4": ("End to end in JupyterLab", first_token_in_jupyterlab),
+    "5": ("The whole suite", suite_times),
+    "6": ("Cancellation: a stopped client stops the model", lambda: cancellation_section()[2:]),  # without its own heading
+}
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
-def main() -> None:
-    sections = [
-        "# Benchmark results", "",
-        f"Generated by `make bench` on {time.strftime('%Y-%m-%d')}. Machine: {machine()}.", "",
-        "## 1. Server paths on loopback", "",
-        f"{EVENTS:,} small `token` events per response, client and server on 127.0.0.1 (the server in a thread of the benchmark process).", "",
-        *asyncio.run(server_paths()), "",
-        "## 2. End to end in JupyterLab", "",
-        *first_token_in_jupyterlab(), "",
-        "## 3. The whole suite", "",
-        *suite_times(), "",
-        *cancellation_section(), "",
-    ]
-    out = ROOT / "tests" / "benchmarks" / "RESULTS.md"
-    out.write_text("\n".join(sections))
-    summarise_in_readme(sections)
-    print(out.read_text())
+def previous_sections() -> dict[str, list[str]]:
+    """The sections of the last RESULTS.md, by title, each with its lines (its date line included)."""
+    if not RESULTS.exists():
+        return {}
+    text = RESULTS.read_text()
+    # Files written before sections carried their own date have one date, in the header.
+    header_date = re.search(r"Generated by `make bench` on (\S+?)\.", text)
+    found, title = {}, None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            title = re.sub(r"^## \d+\. ", "", line)
+            found[title] = []
+        elif title is not None:
+            found[title].append(line)
+    for lines in found.values():
+        if header_date and not any(line.startswith("_Measured on") for line in lines):
+            lines[:0] = ["", f"_Measured on {header_date.group(1)}._"]
+    return found
 
 
-def summarise_in_readme(sections: list[str]) -> None:
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description="Measure, and write tests/benchmarks/RESULTS.md.")
+    parser.add_argument("--only", nargs="+", choices=sorted(SECTIONS), help="run these sections; keep the others' last results")
+    options = parser.parse_args(argv)
+    chosen = options.only or list(SECTIONS)
+    old = previous_sections()
+    today = time.strftime("%Y-%m-%d")
+    lines = ["# Benchmark results", "", f"Written by `make bench`. Machine: {machine()}. Each section says when it was measured.", ""]
+    for number, (title, measure) in SECTIONS.items():
+        lines.append(f"## {number}. {title}")
+        if number in chosen:
+            print(f"measuring section {number}: {title}", flush=True)
+            lines += ["", f"_Measured on {today}._", "", *measure(), ""]
+        elif title in old:
+            lines += old[title]
+        else:
+            lines += ["", "_Not measured yet: run `python tests/benchmarks/run.py --only " + number + "`._", ""]
+    RESULTS.write_text("\n".join(lines).rstrip("\n") + "\n")
+    summarise_in_readme(lines)
+    print(RESULTS.read_text())
+
+
+def summarise_in_readme(lines: list[str]) -> None:
     """Replace what follows the README's bench marker with these results, headings demoted."""
     readme = ROOT / "README.md"
     marker = "<!-- bench-summary -->"
     head = readme.read_text().split(marker)[0]
-    body = [line.replace("## ", "#### ", 1) if line.startswith("## ") else line for line in sections[2:]]
-    readme.write_text(head + marker + "\n" + "\n".join(body))
+    body = [line.replace("## ", "#### ", 1) if line.startswith("## ") else line for line in lines[2:]]
+    readme.write_text(head + marker + "\n" + "\n".join(body).rstrip("\n") + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
