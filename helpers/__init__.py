@@ -16,6 +16,7 @@
     retrieval       a tiny keyword retriever for RAG-style streams
     stream_store    where a stream's events live: memory, SQLite or Redis, one interface
     chat_app        the relay: POST creates a stream, GET follows it; its pages
+    model_retry     when the relay asks the model again: before the first token, after Retry-After
     redis_server    a private redis-server for the lessons, or one line saying how to install it
     replicas        the relay as separate uvicorn processes sharing (or not) a store
     balancer        a TCP load balancer in front of replicas: round robin or sticky
@@ -25,6 +26,7 @@
     source_material the Chinese interview notes the course started from, verbatim, and their code
     claims          every claim of those notes, with its verdict and the section that checks it
     pitfalls        the notes' handler and client, run as written
+    error_collision the notes' client in Chromium, case by case: where its `error` listener collides
     batch_import    an all-or-nothing import, streamed and buffered
     capstone        the capstone's service folder, imported fresh, with a model the course steers
     grader          the capstone's behavioural checks, one line each

@@ -1,7 +1,9 @@
 """The relay: a chat model's answer as a stream *resource*. A POST creates it, a GET follows it.
 
     POST /streams              JSON {"prompt": "...", "continue_from": "..."} -> 201 {"id", "url"}, Location;
-                               the generation starts, whether or not anyone follows it
+                               the generation starts, whether or not anyone follows it. With
+                               "hold": true the 201 waits for the first token, so a failure before
+                               it is a real status instead (429 with Retry-After, 502, 504)
     GET  /streams/{id}         text/event-stream: every event from the start (a page reload), or after
                                `Last-Event-ID` (header, or `?lastEventId=` for fetch clients), then live
     POST /streams/{id}/stop    cancel the generation; the stream ends with `done` {"reason": "stopped"}
@@ -16,7 +18,11 @@ about 8-16 KiB and URLs land in access logs), and the events live in a stream st
 replica that shares the store. A dropped connection does not stop the generation: the answer is
 still wanted, and a reconnect is expected. Only `stop` (or the model's own end) ends it.
 
-Events, each with `id: <stream>.<n>`: `step` (retrieval: one per document found), `token`,
+Before the first token nothing is committed, so a model request refused there (429, 5xx, a
+failed connection) is asked again, honouring `Retry-After`, within a budget: `helpers.model_retry`.
+Each wait is announced as a `step` event {"step": "retry"}; after the first token, never.
+
+Events, each with `id: <stream>.<n>`: `step` (retrieval: one per document found; a retry), `token`,
 `stream_error` (never `error`, which is EventSource's own connection event) with a `code`, a
 user-safe `message` and a `request_id`, and always a final `done` carrying the whole text and
 the `reason` it ended: complete, error, stopped or interrupted.
@@ -33,6 +39,7 @@ Start a replica from a shell (it uses the embedded model in its own process with
 import asyncio
 import itertools
 import logging
+import math
 import os
 import re
 import secrets
@@ -42,6 +49,7 @@ import weakref
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import openai
@@ -53,12 +61,13 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from .embedded_model import FAULTS, is_embedded, server_chat_model
 from .kernel_server import _HIDE_DROPS, SimulatedDrop
+from .model_retry import RetryPolicy, retry_after
 from .retrieval import retrieve
 from .static_pages import add_pages
 from .stream_store import FINAL_EVENT, Gap, MemoryStore, StreamStore, UnknownStream, open_store
 
 __all__ = [
-    "StreamRequest", "create_app", "event_id", "parse_event_id", "ServerLog",
+    "StreamRequest", "create_app", "event_id", "parse_event_id", "ServerLog", "RetryPolicy", "HELD_STATUS",
     "RECONNECT_MS", "MAX_BODY_BYTES", "MAX_PROMPT_CHARS", "MAX_CONTINUE_CHARS",
 ]
 
@@ -81,6 +90,12 @@ USER_MESSAGES = {
     "expired": "This stream has expired.",
 }
 
+# What a `retry` step tells the page while the relay waits to ask the model again.
+RETRY_REASONS = {"rate_limited": "The model is busy", "model_error": "The model failed before answering", "upstream_disconnected": "The model could not be reached"}
+
+# With "hold": the status a failure before the first token gets, instead of 201 (or 200) and an event.
+HELD_STATUS = {"rate_limited": 429, "timeout": 504, "upstream_disconnected": 502, "model_error": 502, "internal_error": 500}
+
 
 class StreamRequest(BaseModel):
     """What a client may ask for; validated before any stream starts."""
@@ -88,6 +103,7 @@ class StreamRequest(BaseModel):
     prompt: str = Field(description=f"the question, 1 to {MAX_PROMPT_CHARS} characters")
     continue_from: str = Field("", description="text the client kept; the answer goes on from it")
     timeout: float = Field(10.0, gt=0, le=120, description="seconds the model may stay silent")
+    hold: bool = Field(False, description="answer only once the first token exists: a failure before it gets a real status")
     # lab controls, passed to the embedded model and ignored by the real API
     fault: Literal[FAULTS] | None = None  # type: ignore[valid-type]
     fault_at: int = Field(3, ge=0)
@@ -230,8 +246,9 @@ _BODY_DOC = {
 class Relay:
     """The state behind one app: its store, its model, and the generations and connections it runs."""
 
-    def __init__(self, llm_factory, store: StreamStore, replica: str) -> None:
+    def __init__(self, llm_factory, store: StreamStore, replica: str, retry: RetryPolicy | None = None) -> None:
         self.llm_factory, self.store, self.replica = llm_factory, store, replica
+        self.retry = retry or RetryPolicy()
         self.llm = None
         self.number = next(_app_numbers)
         self.server_log = ServerLog()
@@ -284,71 +301,92 @@ class Relay:
 
     async def generate(self, store: StreamStore, stream_id: str, params: StreamRequest, request_id: str, stop: asyncio.Event) -> None:
         """The producer: model chunks into the store, whoever follows. Ends with `done`, always."""
-        started, text, count = time.monotonic(), params.continue_from, 0
-        code, reason, retry_after = None, "complete", None
+        started, progress = time.monotonic(), _Progress(params.continue_from)
+        code, reason, retry_after_seconds = None, "complete", None
+        stopping = asyncio.ensure_future(_first_of(stop.wait(), store.wait_stop(stream_id)))
         try:
-            messages = [("human", params.prompt)]
-            if params.continue_from:  # a continuation: its documents were shown the first time
-                messages += [("ai", params.continue_from), ("human", "Continue exactly where you stopped.")]
-            else:
-                for doc in retrieve(params.prompt):
-                    await store.append(stream_id, "step", {"step": "retrieval", "id": doc.id, "title": doc.title, "text": doc.text})
-            chunks = self.model().astream(messages, **self.lab_options(params)).__aiter__()
-            stopping = asyncio.ensure_future(_first_of(stop.wait(), store.wait_stop(stream_id)))
-            pending = None
             try:
-                while True:
-                    # the next chunk, with a deadline, raced against a stop request
-                    pending = asyncio.ensure_future(_next_within(chunks, params.timeout))
-                    await asyncio.wait({pending, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                    if stopping.done():
-                        stopping.result()  # raises if watching for a stop failed
-                        reason = "stopped"
-                        break
-                    chunk = pending.result()
-                    if chunk is None:
-                        break
-                    if chunk.content:
-                        text += chunk.content
-                        count += 1
-                        await store.append(stream_id, "token", {"text": chunk.content})
+                messages = [("human", params.prompt)]
+                if params.continue_from:  # a continuation: its documents were shown the first time
+                    messages += [("ai", params.continue_from), ("human", "Continue exactly where you stopped.")]
+                else:
+                    for doc in retrieve(params.prompt):
+                        await store.append(stream_id, "step", {"step": "retrieval", "id": doc.id, "title": doc.title, "text": doc.text})
+                reason = await self.answer(store, stream_id, messages, params, request_id, stopping, progress)
             finally:
                 stopping.cancel()
-                if pending is not None and not pending.done():
-                    pending.cancel()
-                await asyncio.gather(*(t for t in (pending, stopping) if t is not None), return_exceptions=True)
-                await chunks.aclose()  # closes the HTTP response: the model sees the disconnect and stops
-        except TimeoutError as exc:
-            code = self.failed(request_id, stream_id, "timeout", exc)
-        except openai.RateLimitError as exc:
-            code = self.failed(request_id, stream_id, "rate_limited", exc)
-            header = exc.response.headers.get("retry-after")
-            retry_after = float(header) if header else None
-        except openai.APIConnectionError as exc:
-            code = self.failed(request_id, stream_id, "upstream_disconnected", exc)
-        except openai.APIError as exc:
-            code = self.failed(request_id, stream_id, "model_error", exc)
-        except Exception as exc:  # a bug must still end the stream properly (CancelledError is not an Exception)
-            code = self.failed(request_id, stream_id, "internal_error", exc, trace=True)
+                await asyncio.gather(stopping, return_exceptions=True)
         except asyncio.CancelledError:  # the server is shutting down: end the stream so followers stop waiting
             with suppress(Exception):
-                await self.finish(store, stream_id, "interrupted", "interrupted", None, request_id, text, count, started)
+                await self.finish(store, stream_id, "interrupted", "interrupted", None, request_id, progress, started)
             raise
-        await self.finish(store, stream_id, code, "error" if code else reason, retry_after, request_id, text, count, started)
+        except Exception as exc:  # CancelledError is not an Exception: it is handled above and let through
+            code = self.failed(request_id, stream_id, _error_code(exc), exc, trace=_error_code(exc) == "internal_error")
+            if isinstance(exc, openai.RateLimitError):
+                retry_after_seconds = retry_after(exc)
+        await self.finish(store, stream_id, code, "error" if code else reason, retry_after_seconds, request_id, progress, started)
+
+    async def answer(self, store, stream_id, messages, params, request_id, stopping, progress) -> str:
+        """Ask the model, and again while no token is out and the retry policy allows; "complete" or "stopped"."""
+        waited = 0.0
+        for attempt in itertools.count(1):
+            try:
+                return await self.relay_chunks(store, stream_id, messages, params, stopping, progress)
+            except Exception as exc:
+                if progress.tokens:  # the answer has begun: a retry would start it again after its start
+                    raise
+                wait = self.retry.delay(exc, attempt, waited)
+                if wait is None:
+                    raise
+                code = _error_code(exc)
+            self.log(logging.WARNING, "%s stream %s: model request %d ended before the first token (%s): asking again in %.2f s", request_id, stream_id, attempt, code, wait)
+            await store.append(stream_id, "step", {
+                "step": "retry", "attempt": attempt + 1, "code": code, "wait": round(wait, 3),
+                "title": f"{RETRY_REASONS.get(code, USER_MESSAGES[code])}: asking again in {wait:.1f} s.",
+            })
+            waited += wait
+            if await _set_within(stopping, wait):
+                return "stopped"
+        raise AssertionError("unreachable")
+
+    async def relay_chunks(self, store, stream_id, messages, params, stopping, progress) -> str:
+        """One model request: its chunks into the store, until the end ("complete") or a stop ("stopped")."""
+        chunks = self.model().astream(messages, **self.lab_options(params)).__aiter__()
+        pending = None
+        try:
+            while True:
+                # the next chunk, with a deadline, raced against a stop request
+                pending = asyncio.ensure_future(_next_within(chunks, params.timeout))
+                await asyncio.wait({pending, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if stopping.done():
+                    stopping.result()  # raises if watching for a stop failed
+                    return "stopped"
+                chunk = pending.result()
+                if chunk is None:
+                    return "complete"
+                if chunk.content:
+                    progress.text += chunk.content
+                    progress.tokens += 1
+                    await store.append(stream_id, "token", {"text": chunk.content})
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
+                await asyncio.gather(pending, return_exceptions=True)
+            await chunks.aclose()  # closes the HTTP response: the model sees the disconnect and stops
 
     def failed(self, request_id: str, stream_id: str, code: str, exc: BaseException, trace: bool = False) -> str:
         self.log(logging.ERROR, "%s stream %s failed (%s): %s: %s", request_id, stream_id, code, type(exc).__name__, exc, exc_info=exc if trace else None)
         return code
 
-    async def finish(self, store, stream_id, code, reason, retry_after, request_id, text, count, started) -> None:
+    async def finish(self, store, stream_id, code, reason, retry_after_seconds, request_id, progress, started) -> None:
         try:
             if code is not None:
                 error = {"code": code, "message": USER_MESSAGES[code], "request_id": request_id}
                 if code == "rate_limited":
-                    error["retry_after"] = retry_after
+                    error["retry_after"] = retry_after_seconds
                 await store.append(stream_id, "stream_error", error)
             await store.append(stream_id, FINAL_EVENT, {
-                "reason": reason, "complete": reason == "complete", "text": text, "tokens": count,
+                "reason": reason, "complete": reason == "complete", "text": progress.text, "tokens": progress.tokens,
                 "elapsed": round(time.monotonic() - started, 3), "stream_id": stream_id,
             })
         except UnknownStream:
@@ -406,6 +444,58 @@ class Relay:
 _END, _DROPPED = object(), object()
 
 
+@dataclass
+class _Progress:
+    """What one answer has produced so far: kept across the model requests of its retries."""
+
+    text: str  # the whole text: what the client continued from, then every token
+    tokens: int = 0  # tokens this generation stored
+
+
+def _error_code(exc: BaseException) -> str:
+    """The code a follower gets for a failure; the exception itself goes to the server log only."""
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, openai.RateLimitError):
+        return "rate_limited"
+    if isinstance(exc, openai.APIConnectionError):
+        return "upstream_disconnected"
+    if isinstance(exc, openai.APIError):
+        return "model_error"
+    return "internal_error"  # a bug must still end the stream properly
+
+
+async def _set_within(stopping: asyncio.Future, seconds: float) -> bool:
+    """Wait `seconds`, or less if `stopping` finishes first; True if it did (a stop was asked for)."""
+    done, _ = await asyncio.wait({stopping}, timeout=seconds)
+    if done:
+        stopping.result()  # raises if watching for a stop failed
+    return bool(done)
+
+
+async def hold_until_first_token(store: StreamStore, stream_id: str) -> None:
+    """Return once the stream has a token or has ended; if it failed before any token, raise its status.
+
+    Until the first byte of a response, its status code is still free: a 429 with `Retry-After`
+    tells any HTTP client (the SDK, fetch, a proxy) what happened, where a 201 or 200 followed by
+    a `stream_error` event needs a client that reads the events. The price: the answer's head, and
+    the retrieval steps, wait for the model's first token.
+    """
+    error = None
+    async for item in store.follow(stream_id):
+        if isinstance(item, Gap) or item.event == "step":
+            continue
+        if item.event == "token":
+            return
+        if item.event == "stream_error":
+            error = item.data
+        elif item.event == FINAL_EVENT:
+            if error is None or item.data["tokens"]:
+                return
+            headers = {"Retry-After": str(math.ceil(error["retry_after"]))} if error.get("retry_after") else None
+            raise HTTPException(HELD_STATUS.get(error["code"], 502), detail=error, headers=headers)
+
+
 async def _next_within(chunks, seconds: float):
     """The next chunk (None at the end), or TimeoutError after `seconds` of silence.
 
@@ -443,16 +533,19 @@ async def _next_unless(items: AsyncIterator, dropped: asyncio.Event):
     return following.result()
 
 
-def create_app(llm_factory=server_chat_model, *, store: str | StreamStore | None = None, replica: str | None = None) -> FastAPI:
+def create_app(llm_factory=server_chat_model, *, store: str | StreamStore | None = None, replica: str | None = None,
+               retry: RetryPolicy | None = None) -> FastAPI:
     """The relay around the model `llm_factory()` returns, keeping streams in `store`.
 
     `store` is a StreamStore or its URL; by default the STREAM_STORE environment variable, else
-    `memory`. `app.state.relay` exposes the state (its `server_log`, the streams it generates).
+    `memory`. `retry` says when a model request refused before the first token is asked again
+    (default `RetryPolicy()`; `helpers.model_retry.NO_RETRY` never). `app.state.relay` exposes the
+    state (its `server_log`, the streams it generates).
     With no arguments (`uvicorn --factory`), everything comes from the environment.
     """
     stream_store = open_store(store if store is not None else os.environ.get("STREAM_STORE"))
     replica = replica or os.environ.get("RELAY_REPLICA") or f"pid-{os.getpid()}"
-    relay = Relay(llm_factory, stream_store, replica)
+    relay = Relay(llm_factory, stream_store, replica, retry)
 
     @asynccontextmanager
     async def lifespan(app):  # runs in replicas started by uvicorn (kernel servers run without lifespan)
@@ -474,6 +567,8 @@ def create_app(llm_factory=server_chat_model, *, store: str | StreamStore | None
     @app.post("/streams", status_code=201, openapi_extra=_BODY_DOC)
     async def create_stream(request: Request, params: Annotated[StreamRequest, Depends(read_stream_request)]):
         stream_id = await relay.start(stream_store, params, request.state.request_id)
+        if params.hold:
+            await hold_until_first_token(stream_store, stream_id)
         url = f"/streams/{stream_id}"
         return JSONResponse({"id": stream_id, "url": url}, status_code=201, headers={"Location": url})
 
@@ -519,9 +614,16 @@ def create_app(llm_factory=server_chat_model, *, store: str | StreamStore | None
         await known(stream_id)
         return {"id": stream_id, "dropped": relay.drop(stream_id), "replica": replica}
 
-    @app.post("/chat", response_class=EventSourceResponse, openapi_extra=_BODY_DOC)
-    async def chat(request: Request, params: Annotated[StreamRequest, Depends(read_stream_request)]):
+    # A dependency runs before the response starts: with "hold", a failure before the first token
+    # can still be a status code.
+    async def start_direct(request: Request, params: Annotated[StreamRequest, Depends(read_stream_request)]) -> str:
         stream_id = await relay.start(relay.direct, params, request.state.request_id)
+        if params.hold:
+            await hold_until_first_token(relay.direct, stream_id)
+        return stream_id
+
+    @app.post("/chat", response_class=EventSourceResponse, openapi_extra=_BODY_DOC)
+    async def chat(stream_id: Annotated[str, Depends(start_direct)]):
         try:
             async for item in relay.direct.follow(stream_id):
                 if not isinstance(item, Gap):  # cannot happen: the direct store keeps every event of a stream

@@ -130,15 +130,19 @@ QUESTIONS: tuple[Question, ...] = (
                   "The difficulty: after the first byte, the status is 200 for good, and what was sent cannot be taken back. So I sort errors by when they happen."),
             Point("**流开始之前**：先做参数验证（validation）。请求不合法就直接返回 4xx：不是 JSON 返回 415，请求体太大返回 413，字段不对返回 422。流的一个字节都不发，模型也不调用。",
                   "**Before the stream.** Validate first. A bad request gets a 4xx: 415 if it is not JSON, 413 if it is too large, 422 if a field is wrong. No byte of the stream is sent, and the model is never called."),
-            Point("**流进行中**：模型报错、超时、上游限流（rate limiting，HTTP 429），都转换成一个错误事件（比如叫 `stream_error`），只带错误码和请求 ID，限流时再带上 `retry_after`；详细信息只写进日志。"
+            Point("**第一个 token 之前**：上游限流（rate limiting，HTTP 429）或 5xx 通常发生在这里。这时还什么都没发出去，所以按 `Retry-After` 重试，加上退避（backoff）；"
+                  "或者先不返回 200，等第一个 token 到了再开始流，这样失败时还能返回真正的 429。只有等待超出预算，才变成错误事件。",
+                  "**Before the first token.** An upstream rate limit (HTTP 429) or a 5xx usually comes here. Nothing has been sent yet, so retry, honouring `Retry-After`, with backoff; "
+                  "or hold the 200 until the first token arrives, so that a failure can still be a real 429. Only a wait beyond the budget becomes an error event."),
+            Point("**流进行中**：模型报错、超时，都转换成一个错误事件（比如叫 `stream_error`），只带错误码和请求 ID（限流时再带上 `retry_after`）；详细信息只写进日志。"
                   "然后发一个 `done` 事件，带上已经生成的部分结果（partial answer）。前端保留已经显示的内容，并提供重试。",
-                  "**During the stream.** A model error, a timeout or an upstream rate limit (HTTP 429) becomes an error event (say `stream_error`) that carries a code and a request id, and `retry_after` for a rate limit; "
+                  "**During the stream.** A model error or a timeout becomes an error event (say `stream_error`) that carries a code and a request id (and `retry_after` for a rate limit); "
                   "the details go to the log only. Then a `done` event carries the partial answer. The client keeps what it has shown and offers to retry."),
             Point("这个事件不要叫 `error`。`EventSource` 自己的连接错误也叫 `error`，两者混在一起，前端就分不清是服务端报错还是连接断了。",
                   "Do not name that event `error`: `EventSource` fires `error` for its own connection failures, and the client can no longer tell the server's error from a dropped connection."),
-            Point("**网络中断**：每个事件都带 `id:`，服务端把每个流的事件存下来，作为重放缓冲区（replay buffer）。`EventSource` 重连时带上 `Last-Event-ID`，缺的事件一个不少、一个不重地补回来。"
+            Point("**网络中断**：每个事件都带 `id:`，服务端把每个流的事件存进流存储（stream store）。`EventSource` 重连时带上 `Last-Event-ID`，缺的事件一个不少、一个不重地补回来。"
                   "部署了多个进程时，事件要放在它们共用的存储里（比如 SQLite、Redis）：只存在一个进程的内存里，重连落到另一个进程就续不上。",
-                  "**Network drop.** Every event carries an `id:`, and the server keeps each stream's events as a replay buffer. `EventSource` reconnects with `Last-Event-ID` and receives each missing event exactly once. "
+                  "**Network drop.** Every event carries an `id:`, and the server keeps each stream's events in a stream store. `EventSource` reconnects with `Last-Event-ID` and receives each missing event exactly once. "
                   "With several worker processes, the events belong in a store they share (SQLite, Redis): kept in one process's memory, they are lost to a reconnect that lands on another."),
             Point("**客户端离开**：客户端断开（client disconnect）不等于用户要停止。对可以续传的流，断开可能只是刷新页面或网络抖动，用户还在等这个回答，所以生成继续，事件照存；"
                   "停止是一个单独的请求（比如 `POST /streams/…/stop`），它取消（cancel）上游的模型调用，再用 `done` 发回已有的部分结果。"

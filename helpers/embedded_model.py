@@ -37,6 +37,11 @@ The key it accepts is OFFLINE_API_KEY; `chat_model()` sends it.
                         message began, so a client can resume from the text it kept. Without
                         it, an assistant message is ordinary history.
 
+**A rate limit that ends.** `model.rate_limit_for(seconds)` refuses *every* chat request from the
+next one on, for that many seconds, as a used-up quota does, each 429 naming the time left in
+`Retry-After`: a client that waits and asks again gets its answer. (The `rate_limit` fault refuses
+the one request that carries it, however often it is sent.)
+
 **Records.** `model.requests` (and `model.last`) keep what the model did for each request, so a
 lesson can show that upstream work stopped when a client left.
 """
@@ -45,6 +50,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import sys
 import time
@@ -244,6 +250,8 @@ class EmbeddedModel:
         self.requests: deque[RequestRecord] = deque(maxlen=200)
         self._ids = count(1)
         self._rate = _RateWindow()
+        self._refuse_for = 0.0  # armed by rate_limit_for: the window opens at the next request ...
+        self._refuse_until = 0.0  # ... and lasts until this time.monotonic()
         self.app = FastAPI(title="Streaming Lab embedded model")
         self.app.post("/v1/chat/completions")(self._chat_completions)
         self.app.get("/v1/models")(self._models)
@@ -253,6 +261,24 @@ class EmbeddedModel:
     @property
     def last(self) -> RequestRecord | None:
         return self.requests[-1] if self.requests else None
+
+    def rate_limit_for(self, seconds: float) -> "_QuotaWindow":
+        """Refuse every chat request for the next `seconds` with a 429, as when a quota is used up.
+
+        The window opens at the next request, not now, so that however long a client takes to send
+        it, its first request is refused. Each 429 carries `Retry-After`: the time left, in whole
+        seconds rounded up, so a client that honours it asks again after the window.
+        `with model.rate_limit_for(30):` ends the window on exit.
+        """
+        self._refuse_for, self._refuse_until = seconds, 0.0
+        return _QuotaWindow(self)
+
+    def _refusing_for(self) -> float:
+        """Seconds left in the rate-limit window (opening it if armed); 0 when there is none."""
+        now = time.monotonic()
+        if self._refuse_for > 0:
+            self._refuse_for, self._refuse_until = 0.0, now + self._refuse_for
+        return max(0.0, self._refuse_until - now)
 
     def start(self, name: str = "embedded-model") -> kernel_server.ServerHandle:
         if self.handle is None or not self.handle.running:
@@ -298,10 +324,12 @@ class EmbeddedModel:
             request_id=headers["x-request-id"], prompt_tokens=reply.prompt_tokens, kind=reply.kind, turns=reply.turns,
         )
         self.requests.append(record)
-        if fault in ("rate_limit", "server_error"):
+        refused_for = self._refusing_for()
+        if fault in ("rate_limit", "server_error") or refused_for > 0:
             record.end("rejected")
-            if fault == "rate_limit":
-                headers.update({"x-ratelimit-remaining-requests": "0", "Retry-After": str(chat.lab.get("retry_after", 2))})
+            if fault == "rate_limit" or refused_for > 0:
+                retry_after = math.ceil(refused_for) if refused_for > 0 else chat.lab.get("retry_after", 2)
+                headers.update({"x-ratelimit-remaining-requests": "0", "Retry-After": str(retry_after)})
                 return APIError(429, "Rate limit reached for requests; retry later.", type="requests", code="rate_limit_exceeded").response(headers)
             return APIError(500, "The model failed before answering.", type="server_error").response(headers)
         pace = (float(chat.lab.get("first_token_delay", self.first_token_delay)), float(chat.lab.get("token_delay", self.token_delay)))
@@ -328,6 +356,19 @@ class EmbeddedModel:
             "usage": record.usage,
         }
         return JSONResponse(body, headers=headers)
+
+
+class _QuotaWindow:
+    """What `rate_limit_for` returns: a context manager that ends the window early."""
+
+    def __init__(self, model: EmbeddedModel) -> None:
+        self.model = model
+
+    def __enter__(self) -> "_QuotaWindow":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.model._refuse_for = self.model._refuse_until = 0.0
 
 
 def _model_card() -> dict:
@@ -442,7 +483,10 @@ def server_chat_model(**kwargs):
     """
     import httpx
 
-    kwargs.setdefault("max_retries", 0)  # tell the client about a 429 at once, with its Retry-After
+    # No retries inside the SDK: the relay retries before the first token itself, where it can tell
+    # the page and keep one budget (helpers.model_retry); two retry layers would multiply attempts.
+    # Servers without such a loop (the source's handler) show the refusal as it came: a demonstration.
+    kwargs.setdefault("max_retries", 0)
     return chat_model(quiet=True, http_async_client=httpx.AsyncClient(timeout=httpx.Timeout(60.0, read=None)), **kwargs)
 
 

@@ -9,6 +9,7 @@ import pytest
 from helpers import claims, course, source_material
 
 HEADING = re.compile(r"^#+\s+(.*)$", re.M)
+LEVELLED_HEADING = re.compile(r"^(#+)\s+(.*)$", re.M)
 QUOTE = re.compile(r"「(.+?)」")
 
 
@@ -73,7 +74,7 @@ def test_every_claim_points_at_a_section_that_exists_or_is_listed_as_pending():
         warnings.warn(f"{len(pending)} claims wait for a section in a later pass: {pending}", stacklevel=1)
 
 
-@pytest.mark.parametrize("number", ["02", "07", "09", "11"])
+@pytest.mark.parametrize("number", ["02", "04", "05", "06", "07", "09", "11"])
 def test_every_chinese_quote_in_the_notebook_is_the_source_as_written(number):
     path = next(course.NOTEBOOK_DIR.glob(f"{number}_*.ipynb"))
     cells = nbformat.read(path, as_version=4).cells
@@ -87,3 +88,34 @@ def test_the_table_has_one_row_per_claim_with_the_source_words():
     table = claims.markdown_table()
     assert len(table.splitlines()) == len(claims.CLAIMS) + 2
     assert "捕获超时异常,发送 error 事件,但不关闭连接" in table
+
+
+def section_text(notebook: str, section: str) -> str:
+    """The cells of the section whose heading contains `section`: from that heading to the next one of its level or higher."""
+    path = next(course.NOTEBOOK_DIR.glob(f"{notebook}_*.ipynb"))
+    cells = nbformat.read(path, as_version=4).cells
+    kept, level = [], None
+    for cell in cells:
+        found = LEVELLED_HEADING.findall(cell.source) if cell.cell_type == "markdown" else []
+        if level is None:
+            level = next((len(marks) for marks, heading in found if section in heading), None)
+            if level is not None:
+                kept.append(cell.source)
+        elif any(len(marks) <= level for marks, _ in found):
+            break
+        else:
+            kept.append(cell.source)
+    return "\n".join(kept).replace("\\|", "|")
+
+
+# The notebooks of the second correctness pass quote every claim they place, in its own section.
+QUOTING_NOTEBOOKS = ("04", "05", "06")
+
+
+@pytest.mark.parametrize("claim", [c for c in claims.CLAIMS if c.notebook in QUOTING_NOTEBOOKS], ids=lambda c: c.id)
+def test_a_claim_placed_in_04_05_or_06_is_quoted_in_its_section(claim):
+    assert not claim.planned, "04, 05 and 06 hold every cell they owe: no claim there is pending"
+    text = section_text(claim.notebook, claim.section)
+    assert text, f"no section {claim.section!r} in notebook {claim.notebook}"
+    quoted = QUOTE.findall(text)
+    assert any(words in quote for words in (claim.zh, *claim.also) for quote in quoted), f"{claim.id}: section {claim.section!r} does not quote 「{claim.zh}」"

@@ -34,12 +34,14 @@ function render() {
 }
 
 function onToken(data) {
+  if (lab.state === "waiting") setState("streaming");
   lab.text += data.text;
   lab.arrivals.push(performance.now());
   render();
 }
 
 function onStep(step) {
+  if (step.step === "retry") return setState("waiting", step.title); // the model refused before the first token: the relay asks again
   if (step.step !== "retrieval") return;
   lab.docs.push(step);
   const item = document.createElement("li");
@@ -78,7 +80,7 @@ function setting(key) {
 // The JSON body of POST streams (and POST chat).
 function chatQuery(continueFrom) {
   const body = { prompt: $("prompt").value };
-  for (const key of ["fault", "fault_at", "tokens", "token_delay", "timeout"]) {
+  for (const key of ["fault", "fault_at", "tokens", "token_delay", "timeout", "hold"]) {
     if (setting(key) !== null && !continueFrom) body[key] = Number.isNaN(Number(setting(key))) ? setting(key) : Number(setting(key));
   }
   if (continueFrom) body.continue_from = continueFrom;

@@ -1,10 +1,10 @@
-"""The source material's client and handler, as written, in Chromium: where the `error` name bites, and where not.
+"""The source material's client and handler, as written, in Chromium, and the reconnect pitfalls.
 
 The page `error-collision.html` runs the source's script character for character
-(tests/test_source_material.py checks that); its server runs the source's generator.
+(tests/test_source_material.py checks that); its server runs the source's generator. Where the
+`error` name collides (a drop, a crash, the 405) and where not: tests/browser/test_error_collision.py.
 """
 
-import httpx
 import pytest
 
 from helpers.embedded_model import embedded_model, reply_for, server_chat_model
@@ -13,8 +13,6 @@ from helpers.pitfalls import DEFAULT_MESSAGE, create_pitfall_app
 
 from .conftest import sample
 
-FULL = "".join(reply_for(DEFAULT_MESSAGE))
-RECONNECTING = "连接中断,正在重连..."  # the source's own message in its `onerror` handler
 pytestmark = pytest.mark.browser
 
 
@@ -34,88 +32,6 @@ def record(page) -> dict:
     return page.evaluate("({text: lab.text, errors: lab.errors, successes: lab.successes, pageErrors: lab.pageErrors,"
                          " opens: lab.opens, connectionErrors: lab.connectionErrors, serverErrors: lab.serverErrors,"
                          " readyState: lab.source && lab.source.readyState})")
-
-
-def test_at_a_normal_end_the_source_client_closes_on_done_and_nothing_collides(page, pitfalls):
-    app, server = pitfalls
-    before = app.state.runs["seed"]
-    page.goto(f"{server.url}/over-get/error-collision.html")
-    sample(page, "lab.text.length", until="lab.successes.length > 0")
-    page.wait_for_timeout(1500)  # longer than a reconnect would take, had the page not closed
-    seen = record(page)
-    assert seen["text"] == FULL
-    assert seen["successes"] == ["生成完成"]
-    assert seen["connectionErrors"] == 0 and seen["pageErrors"] == [] and seen["errors"] == []
-    assert seen["readyState"] == 2 and seen["opens"] == 1  # closed by the source's `done` listener
-    assert app.state.runs["seed"] - before == 1
-
-
-def test_a_network_drop_makes_the_source_client_parse_undefined_and_rerun_the_answer(page, pitfalls):
-    app, server = pitfalls
-    before = app.state.runs["seed"]
-    page.goto(f"{server.url}/over-get/error-collision.html")
-    sample(page, "lab.text.length", until="lab.text.length > 20")
-    assert httpx.post(f"{server.url}/drop").status_code == 202
-    sample(page, "lab.pageErrors", until="lab.pageErrors.length > 0", timeout=10)
-    seen = record(page)
-    assert seen["connectionErrors"] == 1
-    assert "JSON" in seen["pageErrors"][0]  # JSON.parse(undefined) threw in the source's `error` listener
-    assert seen["errors"] == [RECONNECTING]  # `hasError` was never set, so `onerror` ran too
-    # EventSource reconnects by itself; the source's server has no ids, so it starts the answer again
-    sample(page, "[lab.opens, lab.text.length]", until="lab.successes.length > 0", timeout=20)
-    seen = record(page)
-    assert seen["opens"] == 2 and app.state.runs["seed"] - before == 2
-    assert seen["text"].endswith(FULL) and len(seen["text"]) > len(FULL)  # the beginning appears twice
-
-
-def test_a_graceful_server_restart_sends_done_so_the_source_client_reports_success_on_a_cut_answer(page, model):
-    """No collision here, something worse: uvicorn cancels the stream, and the `yield` in the
-    source's `finally` still sends `done`, so the client says 生成完成 over half an answer."""
-    app = create_pitfall_app()
-    server = serve(app, name="browser-pitfalls-restart")
-    try:
-        page.goto(f"{server.url}/over-get/error-collision.html")
-        sample(page, "lab.text.length", until="lab.text.length > 20")
-        server.stop()  # uvicorn's shutdown: open streams get a grace period, then are cancelled
-        sample(page, "lab.text.length", until="lab.successes.length > 0", timeout=15)
-        seen = record(page)
-        assert seen["successes"] == ["生成完成"] and seen["readyState"] == 2
-        assert 0 < len(seen["text"]) < len(FULL) and FULL.startswith(seen["text"])
-        assert seen["connectionErrors"] == 0 and seen["pageErrors"] == []
-    finally:
-        server.stop()
-
-
-def test_a_crashed_server_makes_the_source_client_parse_undefined_until_it_is_back(page, model):
-    app = create_pitfall_app()
-    server = serve(app, name="browser-pitfalls-crash")
-    try:
-        page.goto(f"{server.url}/over-get/error-collision.html")
-        sample(page, "lab.text.length", until="lab.text.length > 20")
-        app.state.drop()  # connections die with the process ...
-        server.stop()
-        sample(page, "lab.connectionErrors", until="lab.connectionErrors >= 2", timeout=20)  # ... and reconnects are refused
-        server = serve(app, name="browser-pitfalls-crash", port=server.port)
-        sample(page, "[lab.opens, lab.pageErrors.length]", until="lab.successes.length > 0", timeout=30)
-        seen = record(page)
-        assert len(seen["pageErrors"]) == seen["connectionErrors"] >= 2  # JSON.parse(undefined), every time
-        assert all("JSON" in e for e in seen["pageErrors"]) and RECONNECTING in seen["errors"]
-        assert seen["opens"] == 2 and seen["text"].endswith(FULL) and len(seen["text"]) > len(FULL)
-    finally:
-        server.stop()
-
-
-def test_eventsource_on_the_source_post_route_gets_405_parses_undefined_and_never_retries(page, pitfalls):
-    app, server = pitfalls
-    before = app.state.runs["seed"]
-    page.goto(f"{server.url}/as-written/error-collision.html")
-    sample(page, "lab.pageErrors", until="lab.pageErrors.length > 0", timeout=10)
-    page.wait_for_timeout(1500)
-    seen = record(page)
-    assert seen["readyState"] == 2 and seen["opens"] == 0  # CLOSED: a 405 is never retried
-    assert seen["connectionErrors"] == 1 and "JSON" in seen["pageErrors"][0]
-    assert seen["errors"] == [RECONNECTING]  # the source's message promises a reconnect that never comes
-    assert app.state.runs["seed"] == before  # the handler never ran
 
 
 def test_a_server_error_event_reaches_the_source_listener_with_its_data(page, model):
