@@ -244,7 +244,7 @@ CLAIMS: tuple[Claim, ...] = (
     _c("tool-calls", Q4, "RAG 问答(先显示检索结果,再显示生成内容)、Agent 工具调用", "RAG retrieval results first, and an agent's tool calls.",
        CONFIRMED, "05", "Streaming the steps as typed events", "an agent's tool calls, streamed as they happen (notebook 05)"),
     _c("unknown-time", Q4, "生成时间可能很长,需要避免超时", "Generation time may be long; avoid timeouts.",
-       CORRECTED, "08", "timeout", "bytes keep an idle timeout at bay; a gateway's total-time cap is not avoided (09 §4 says so)", planned=True),
+       CORRECTED, "08", "Idle streams and `proxy_read_timeout`", "bytes keep an idle timeout at bay; a gateway's total-time cap is not avoided (09 §4 says so)"),
     _c("reasoning-examples", Q4, "例如:复杂推理任务、多步骤处理", "For example complex reasoning and multi-step processing.",
        UNCHECKABLE, "09", "4. The decision table, generated", "examples, not a claim that can be measured"),
     _c("short-50", Q4, "**短文本生成 (< 50字)**", "Do not stream short text (under 50 characters).",
