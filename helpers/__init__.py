@@ -30,6 +30,7 @@
     batch_import    an all-or-nothing import, streamed and buffered
     capstone        the capstone's service folder, imported fresh, with a model the course steers
     grader          the capstone's behavioural checks, one line each
+    exercises       the exercises' checks, one module per exercise, and what they serve (second_model, products)
     nginx_proxy     Debian's nginx in front of a kernel server, as a child process (08)
     worker_process  one uvicorn worker in a process of its own, for clean memory and CPU (08)
     load_client     many concurrent SSE readers from a separate process (08)
