@@ -1,23 +1,31 @@
-"""The course's structure, and every notebook run twice in one kernel: as committed, then solved.
+"""The course's structure, and every notebook executed by its tests.
 
-The first pass runs the notebook as a learner gets it: only cells tagged `raises-exception`
-may fail, and every exercise's check cell must fail with NotSolvedYet. The second pass,
-in the same kernel, loads each exercise's solution: every check cell must pass.
+Each notebook runs in one kernel, twice (tests/notebook_runner.py runs several at a time):
+- first as committed: its outputs must match the stored ones under nbval's rules and
+  tests/sanitize.cfg (what `make notebooks` checks with nbval itself), only cells tagged
+  `raises-exception` may fail, and every exercise's check cell must fail with NotSolvedYet;
+- then, in the same kernel, with each exercise's solution loaded: every check cell must pass.
 """
 
-import copy
+import asyncio
+import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from helpers import course
 
+from .notebook_runner import nbval_failures, run_notebooks
+
 NOTEBOOKS = course.NOTEBOOK_DIR
 NUMBERED = [nb.path for nb in course.NOTEBOOKS]
+EVERY_NOTEBOOK = [NOTEBOOKS / course.CONTENTS] + NUMBERED  # what `make notebooks` (nbval) runs
 LINK = re.compile(r"\]\(([^)]+\.ipynb)\)")
+SANITIZE = Path(__file__).parent / "sanitize.cfg"
+# kernels at once: the notebooks mostly wait, so on 2 cores three at a time take a third of the time
+WORKERS = int(os.environ.get("NOTEBOOK_WORKERS", "3"))
 
 
 def read(path):
@@ -77,21 +85,43 @@ def errors(cell):
     return [o for o in cell.get("outputs", []) if o.output_type == "error"]
 
 
-@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
-def test_runs_twice_in_one_kernel_and_every_check_fails_empty_and_passes_solved(path):
-    nb = read(path)
-    solved = copy.deepcopy(nb.cells)
-    for cell in solved:
-        if "exercise" in tags(cell):
-            cell.source = (NOTEBOOKS / "solutions" / f"{cell.metadata['exercise']}.py").read_text()
-    run = copy.deepcopy(nb)
-    run.cells = copy.deepcopy(nb.cells) + solved
-    for cell in run.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-    NotebookClient(run, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+@pytest.fixture(scope="session")
+def notebook_runs(request, tmp_path_factory):
+    """Every selected notebook's run, executed once for all the tests that need it."""
+    wanted = []
+    for item in request.session.items:
+        path = getattr(item, "callspec", None) and item.callspec.params.get("path")
+        if "notebook_runs" in getattr(item, "fixturenames", ()) and path and path not in wanted:
+            wanted.append(path)
+    saved = os.environ.get("STREAMING_LAB_DATA")
+    # the kernels record their measurements here, not in the developer's ~/.cache
+    os.environ["STREAMING_LAB_DATA"] = str(tmp_path_factory.mktemp("evidence"))
+    try:
+        return asyncio.run(run_notebooks(wanted, EVERY_NOTEBOOK, WORKERS))
+    finally:
+        if saved is None:
+            os.environ.pop("STREAMING_LAB_DATA")
+        else:
+            os.environ["STREAMING_LAB_DATA"] = saved
 
-    half = len(nb.cells)
+
+def completed(run):
+    assert not run.failure, f"{run.path.name} did not run to the end: {run.failure}"
+    return run
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
+def test_outputs_match_the_committed_ones_under_nbval_rules(path, notebook_runs):
+    failures = nbval_failures(completed(notebook_runs[path]), SANITIZE)
+    assert not failures, f"{len(failures)} cell(s) of {path.name} fail as nbval would report them:\n\n" + "\n\n".join(failures)
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
+def test_runs_twice_in_one_kernel_and_every_check_fails_empty_and_passes_solved(path, notebook_runs):
+    run = completed(notebook_runs[path])
+    half = run.half
     for index, cell in enumerate(run.cells):
         if cell.cell_type != "code":
             continue
