@@ -39,7 +39,7 @@ unit: install
 
 # Every notebook, once per kernel: outputs compared with the stored ones, then solved (part of `make test`).
 notebook-tests: install
-	$(PY) -m pytest tests/test_notebooks.py
+	$(PY) -m pytest tests -m notebooks
 
 # Plain nbval over every notebook, for those who want nbval's own report (`make test` checks the same).
 notebooks: install
