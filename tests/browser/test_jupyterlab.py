@@ -15,7 +15,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from helpers.embedded_model import reply_for
 
-from .conftest import ARTIFACTS, sample
+from .conftest import ARTIFACTS
 from .lab_server import BASE, jupyterlab
 
 pytestmark = pytest.mark.browser
@@ -76,8 +76,21 @@ def open_notebook(page, lab, notebook, *, url_suffix="?reset", choose_kernel=Tru
         page.wait_for_timeout(100)
 
 
+# Every length each token widget's text shows, recorded by the page as the DOM changes: sampling
+# from the test instead could miss updates while the machine is busy.
+RECORD_WIDGETS = """() => {
+    window.labWidgetLengths = [];
+    const record = () => document.querySelectorAll('.lab-token-text').forEach((el, i) => {
+        const seen = window.labWidgetLengths[i] || (window.labWidgetLengths[i] = []);
+        if (seen[seen.length - 1] !== el.textContent.length) seen.push(el.textContent.length);
+    });
+    new MutationObserver(record).observe(document.querySelector('.jp-Notebook'), {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def run_all(page, lab, notebook):
     open_notebook(page, lab, notebook)
+    page.evaluate(RECORD_WIDGETS)
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     # the committed notebook already shows [1], [2]…: a run has started once cells are queued, [*]
@@ -108,10 +121,14 @@ def no_broken_widgets(page):
 
 
 def watch_widget(page, index: int, final_text: str, timeout=90) -> list[int]:
-    """Lengths of the index-th token widget's text, sampled until it shows `final_text`."""
+    """Every length the index-th token widget's text showed (recorded by the page since Run All), once it shows `final_text`."""
     selector = f"document.querySelectorAll('.lab-token-text')[{index}]"
-    return sample(page, f"{selector} ? {selector}.textContent.length : 0",
-                  until=f"{selector} && {selector}.textContent === {json.dumps(final_text)}", every=0.05, timeout=timeout)
+    try:
+        page.wait_for_function(f"{selector} && {selector}.textContent === {json.dumps(final_text)}", timeout=timeout * 1000)
+    except PlaywrightTimeout:
+        shown = page.evaluate(f"{selector} ? {selector}.textContent : null")
+        raise AssertionError(f"token widget {index} did not show the final text in {timeout} s; it shows {shown!r}") from None
+    return page.evaluate(f"window.labWidgetLengths[{index}]")
 
 
 def grew_live(lengths: list[int]) -> bool:
