@@ -27,3 +27,13 @@ def run():
 
     with asyncio.Runner() as runner:
         yield runner.run
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Where the notebook tests spend their time, so whoever adds a notebook sees what it costs."""
+    from .notebook_runner import NOTEBOOK_TIMES
+
+    if NOTEBOOK_TIMES in config.stash:
+        times, wall, workers = config.stash[NOTEBOOK_TIMES]
+        slowest = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in sorted(times.items(), key=lambda item: -item[1]))
+        terminalreporter.write_line(f"notebooks run in {wall:.0f} s, {workers} at a time; each, both passes: {slowest}")

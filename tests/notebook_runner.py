@@ -26,6 +26,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
+import pytest
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbformat import NotebookNode
@@ -39,6 +40,8 @@ CELL_TIMEOUT = 120  # seconds per cell; nbval's CI setting was 60, and a busy ma
 SKIP_COMPARE = ("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
                 "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# ({notebook: seconds for both passes}, wall seconds, kernels at once), for the summary tests/conftest.py prints
+NOTEBOOK_TIMES = pytest.StashKey[tuple]()
 
 
 def tags(cell) -> list[str]:

@@ -10,6 +10,7 @@ Each notebook runs in one kernel, twice (tests/notebook_runner.py runs several a
 import asyncio
 import os
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -17,7 +18,7 @@ import pytest
 
 from helpers import course
 
-from .notebook_runner import nbval_failures, run_notebooks
+from .notebook_runner import NOTEBOOK_TIMES, nbval_failures, run_notebooks
 
 NOTEBOOKS = course.NOTEBOOK_DIR
 NUMBERED = [nb.path for nb in course.NOTEBOOKS]
@@ -97,7 +98,10 @@ def notebook_runs(request, tmp_path_factory):
     # the kernels record their measurements here, not in the developer's ~/.cache
     os.environ["STREAMING_LAB_DATA"] = str(tmp_path_factory.mktemp("evidence"))
     try:
-        return asyncio.run(run_notebooks(wanted, EVERY_NOTEBOOK, WORKERS))
+        start = time.perf_counter()
+        runs = asyncio.run(run_notebooks(wanted, EVERY_NOTEBOOK, WORKERS))
+        request.config.stash[NOTEBOOK_TIMES] = ({path.stem: run.seconds for path, run in runs.items()}, time.perf_counter() - start, WORKERS)
+        return runs
     finally:
         if saved is None:
             os.environ.pop("STREAMING_LAB_DATA")

@@ -64,7 +64,7 @@ def jupyterlab(tmp: Path):
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         url = f"http://127.0.0.1:{port}{BASE}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120  # a cold start on a busy machine is slow
             while True:
                 try:
                     if httpx.get(url + "api/status", timeout=2).status_code == 200:
