@@ -25,8 +25,9 @@ NUMBERED = [nb.path for nb in course.NOTEBOOKS]
 EVERY_NOTEBOOK = [NOTEBOOKS / course.CONTENTS] + NUMBERED  # what `make notebooks` (nbval) runs
 LINK = re.compile(r"\]\(([^)]+\.ipynb)\)")
 SANITIZE = Path(__file__).parent / "sanitize.cfg"
-# kernels at once: the notebooks mostly wait, so on 2 cores three at a time take a third of the time
-WORKERS = int(os.environ.get("NOTEBOOK_WORKERS", "3"))
+# Kernels at once. The notebooks mostly wait on simulated delays: all of them, four at a time, took
+# about 35 s of CPU in 80 s on 2 cores (one at a time: 240 s), and passed with another core kept busy.
+WORKERS = int(os.environ.get("NOTEBOOK_WORKERS", "4"))
 
 
 def read(path):

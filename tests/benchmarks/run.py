@@ -193,7 +193,7 @@ def suite_times() -> list[str]:
             sys.exit(f"make {target} failed; its output ends with:\n{(done.stdout + done.stderr)[-4000:]}")
         return time.perf_counter() - start
 
-    workers = os.environ.get("NOTEBOOK_WORKERS", "3")
+    workers = os.environ.get("NOTEBOOK_WORKERS", "4")
     runs = [("make unit", "unit tests only"),
             ("make notebook-tests", f"every notebook twice in one kernel, outputs compared as nbval compares them; {workers} at a time"),
             ("make test", "everything: unit, notebooks, browser")]
