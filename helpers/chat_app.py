@@ -1,42 +1,92 @@
-"""The relay: a chat model's tokens as typed SSE events, from FastAPI to a browser page.
+"""The relay: a chat model's answer as a stream *resource*. A POST creates it, a GET follows it.
 
-    GET  /chat?prompt=...   EventSource stream (resumable with Last-Event-ID)
-    POST /chat              the same stream for fetch() clients (JSON body)
-    POST /chat/{id}/drop    break the stream's open connections, to practise resuming
-    GET  /                  the EventSource page       GET /fetch   the fetch() page
+    POST /streams              JSON {"prompt": "...", "continue_from": "..."} -> 201 {"id", "url"}, Location;
+                               the generation starts, whether or not anyone follows it
+    GET  /streams/{id}         text/event-stream: every event from the start (a page reload), or after
+                               `Last-Event-ID` (header, or `?lastEventId=` for fetch clients), then live
+    POST /streams/{id}/stop    cancel the generation; the stream ends with `done` {"reason": "stopped"}
+    POST /streams/{id}/drop    break this server's open connections to the stream (to practise resuming)
+    POST /chat                 the same events in the POST response itself, for the fetch() lesson:
+                               no reconnection, no resume, and a disconnect stops the model
+    GET  /   GET /fetch        the EventSource page and the fetch() page
 
-Events, in order: `retrieval` (one per document found), `token` (one per chunk of text),
-`stream_error` (only on failure; never `error`, which is EventSource's own connection
-event), and always a final `done` carrying the whole text and whether it is complete.
+Why a resource: the prompt travels in a JSON body, never in a URL (request heads are limited to
+about 8-16 KiB and URLs land in access logs), and the events live in a stream store
+(`helpers.stream_store`: memory, SQLite or Redis), so a reconnect may land on any worker or
+replica that shares the store. A dropped connection does not stop the generation: the answer is
+still wanted, and a reconnect is expected. Only `stop` (or the model's own end) ends it.
+
+Events, each with `id: <stream>.<n>`: `step` (retrieval: one per document found), `token`,
+`stream_error` (never `error`, which is EventSource's own connection event) with a `code`, a
+user-safe `message` and a `request_id`, and always a final `done` carrying the whole text and
+the `reason` it ended: complete, error, stopped or interrupted.
+
+Input limits, checked before anything streams: the body is JSON (415 otherwise) of at most
+MAX_BODY_BYTES (413); `prompt` is required and not blank (422) and at most MAX_PROMPT_CHARS
+characters (413); `continue_from` at most MAX_CONTINUE_CHARS characters (413).
+
+Start a replica from a shell (it uses the embedded model in its own process without a key):
+
+    STREAM_STORE=sqlite:///tmp/s.db uvicorn --factory helpers.chat_app:create_app --port 8001
 """
 
-
 import asyncio
+import itertools
+import logging
+import os
+import re
+import secrets
+import sys
 import time
+import weakref
+from collections import deque
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from typing import Annotated, Literal
 
 import openai
-from fastapi import Depends, FastAPI, Header, HTTPException, Query
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from .embedded_model import FAULTS, server_chat_model
-from .kernel_server import SimulatedDrop
-from .replay import ResumeGap, Stream, StreamRegistry, parse_event_id
+from .embedded_model import FAULTS, is_embedded, server_chat_model
+from .kernel_server import _HIDE_DROPS, SimulatedDrop
 from .retrieval import retrieve
 from .static_pages import add_pages
+from .stream_store import FINAL_EVENT, Gap, MemoryStore, StreamStore, UnknownStream, open_store
 
-__all__ = ["ChatParams", "create_app", "RECONNECT_MS"]
+__all__ = [
+    "StreamRequest", "create_app", "event_id", "parse_event_id", "ServerLog",
+    "RECONNECT_MS", "MAX_BODY_BYTES", "MAX_PROMPT_CHARS", "MAX_CONTINUE_CHARS",
+]
 
 RECONNECT_MS = 500  # sent as `retry:` so a dropped page reconnects quickly
+MAX_BODY_BYTES = 256 * 1024
+MAX_PROMPT_CHARS = 8_000
+MAX_CONTINUE_CHARS = 32_000
+STREAM_ID = re.compile(r"[0-9a-f]{32}")  # 128 random bits: the id alone grants access, so it must be unguessable
+DROP_MARKER = "drop-this-connection"
+
+# What a user may read about each failure. The exception's type and text go to the server log only.
+USER_MESSAGES = {
+    "timeout": "The model stopped sending. Try again.",
+    "rate_limited": "The model is busy. Try again shortly.",
+    "upstream_disconnected": "The connection to the model broke.",
+    "model_error": "The model failed while answering.",
+    "internal_error": "Something went wrong on our side.",
+    "interrupted": "The server restarted while answering.",
+    "gap": "Part of this answer is no longer kept, so this connection skipped it; the final event still carries the whole text.",
+    "expired": "This stream has expired.",
+}
 
 
-class ChatParams(BaseModel):
-    """What a client may ask for. Validation fails with 422 before any stream starts."""
+class StreamRequest(BaseModel):
+    """What a client may ask for; validated before any stream starts."""
 
-    prompt: str = Field(min_length=1, max_length=2000)
-    continue_from: str = Field("", max_length=20000, description="text the client kept; the answer goes on from it")
+    prompt: str = Field(description=f"the question, 1 to {MAX_PROMPT_CHARS} characters")
+    continue_from: str = Field("", description="text the client kept; the answer goes on from it")
     timeout: float = Field(10.0, gt=0, le=120, description="seconds the model may stay silent")
     # lab controls, passed to the embedded model and ignored by the real API
     fault: Literal[FAULTS] | None = None  # type: ignore[valid-type]
@@ -45,150 +95,440 @@ class ChatParams(BaseModel):
     token_delay: float | None = Field(None, ge=0, le=2)
     model_config = {"extra": "forbid"}
 
+    @field_validator("prompt")
+    @classmethod
+    def _not_blank(cls, prompt: str) -> str:
+        if not prompt.strip():
+            raise ValueError("the prompt is empty")
+        return prompt
 
-DROP_MARKER = "drop-this-connection"
+
+def event_id(stream_id: str, seq: int) -> str:
+    return f"{stream_id}.{seq}"
 
 
-class _BreakOnDropMarker:
-    """ASGI middleware: abort the connection where the drop marker would be sent.
+def parse_event_id(last_event_id: str) -> tuple[str, int] | None:
+    """`"<stream>.<n>"` -> (stream, n); anything else -> None."""
+    stream_id, dot, seq = last_event_id.rpartition(".")
+    return (stream_id, int(seq)) if dot and stream_id and seq.isdigit() else None
 
-    Raising inside the SSE generator would not do: fastapi.sse then ends the response
-    cleanly. An exception from `send` leaves the response unfinished, like a real failure.
+
+# ---------------------------------------------------------------- the server log
+
+
+class ServerLog:
+    """The relay's log lines, kept in memory: a notebook shows them beside what the client got.
+
+    In a Jupyter kernel, anything written to stderr (even from a server thread) lands in whichever
+    cell happens to run, so there the log goes to this record only; elsewhere (a replica, a test)
+    it also goes to stderr.
     """
 
-    def __init__(self, app) -> None:
-        self.app = app
+    def __init__(self, size: int = 500) -> None:
+        self.lines: deque[str] = deque(maxlen=size)
+
+    def __iter__(self):
+        return iter(list(self.lines))
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, index):
+        return list(self.lines)[index]
+
+
+class _ToServerLogs(logging.Handler):
+    """Sends each record to the ServerLog of the app that wrote it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logs: weakref.WeakValueDictionary[int, ServerLog] = weakref.WeakValueDictionary()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        target = self.logs.get(getattr(record, "relay", -1))
+        if target is not None:
+            target.lines.append(f"{record.levelname} {record.getMessage()}")
+
+
+log = logging.getLogger("streaming_lab.relay")
+_server_logs = _ToServerLogs()
+log.addHandler(_server_logs)
+log.setLevel(logging.INFO)
+if "ipykernel" not in sys.modules:
+    _stderr = logging.StreamHandler(sys.stderr)
+    _stderr.setFormatter(logging.Formatter("%(asctime)s relay %(levelname)s %(message)s"))
+    log.addHandler(_stderr)
+log.propagate = False
+_app_numbers = itertools.count(1)
+
+
+# ---------------------------------------------------------------- middleware
+
+
+class _RelayMiddleware:
+    """ASGI middleware: a request id and the replica's name on every response, and the practice drop.
+
+    The drop: a connection to break yields a comment holding DROP_MARKER, and the `send` that
+    would write it raises instead. Raising inside the SSE generator would not do: fastapi.sse then
+    ends the response cleanly. An exception from `send` leaves it unfinished, like a real failure.
+    """
+
+    def __init__(self, app, replica: str) -> None:
+        self.app, self.replica = app, replica.encode()
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request_id = "req_" + secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+
         async def guarded_send(message) -> None:
-            if message["type"] == "http.response.body" and DROP_MARKER.encode() in message.get("body", b""):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode()), (b"x-relay-replica", self.replica)]}
+            elif message["type"] == "http.response.body" and DROP_MARKER.encode() in message.get("body", b""):
                 raise SimulatedDrop("connection dropped on request")
             await send(message)
 
         await self.app(scope, receive, guarded_send)
 
 
-def create_app(llm_factory=server_chat_model, *, resume_grace: float = 2.0, buffer_size: int = 2000) -> FastAPI:
-    """A relay around the model `llm_factory()` returns; `app.state` exposes its streams and saved answers.
+# ---------------------------------------------------------------- request parsing
 
-    The factory is called on the first request, inside the server's own event loop.
-    """
-    app = FastAPI(title="Streaming Lab relay")
-    app.add_middleware(_BreakOnDropMarker)
-    app.state.registry = registry = StreamRegistry(buffer_size=buffer_size, grace=resume_grace)
-    app.state.saved_answers = {}  # stream id -> text kept when the stream was cancelled
-    app.state.llm = None
 
-    def model():
-        if app.state.llm is None:
-            app.state.llm = llm_factory()
-        return app.state.llm
+async def read_stream_request(request: Request) -> StreamRequest:
+    """The JSON body, checked in the order that costs least: type, size, syntax, fields, lengths."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise HTTPException(415, "Send the request as JSON (Content-Type: application/json).")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise HTTPException(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    body = bytearray()
+    async for chunk in request.stream():  # counted while it arrives: Content-Length may be absent or wrong
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise HTTPException(413, f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    try:
+        params = StreamRequest.model_validate_json(bytes(body))
+    except ValidationError as invalid:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in invalid.errors(include_input=False, include_url=False, include_context=False)]) from None
+    if len(params.prompt) > MAX_PROMPT_CHARS:
+        raise HTTPException(413, f"The prompt is longer than {MAX_PROMPT_CHARS} characters.")
+    if len(params.continue_from) > MAX_CONTINUE_CHARS:
+        raise HTTPException(413, f"continue_from is longer than {MAX_CONTINUE_CHARS} characters.")
+    return params
 
-    def lab_options(params: ChatParams) -> dict:
-        if model().openai_api_base is None:  # the real API: no lab controls
+
+_BODY_DOC = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": StreamRequest.model_json_schema()}}},
+}
+
+
+# ---------------------------------------------------------------- the relay
+
+
+class Relay:
+    """The state behind one app: its store, its model, and the generations and connections it runs."""
+
+    def __init__(self, llm_factory, store: StreamStore, replica: str) -> None:
+        self.llm_factory, self.store, self.replica = llm_factory, store, replica
+        self.llm = None
+        self.number = next(_app_numbers)
+        self.server_log = ServerLog()
+        _server_logs.logs[self.number] = self.server_log
+        self.producers: dict[str, asyncio.Task] = {}  # stream id -> generation running in this process
+        self.stops: dict[str, asyncio.Event] = {}  # a stop request that reaches this process directly
+        self.connections: dict[str, set[asyncio.Event]] = {}  # stream id -> one "drop" event per open connection
+        self.direct = MemoryStore(retain=25_000)  # POST /chat's streams, whole: nobody else follows them
+
+    def log(self, level: int, message: str, *args, exc_info=None) -> None:
+        log.log(level, message, *args, extra={"relay": self.number}, exc_info=exc_info)
+
+    def model(self):
+        if self.llm is None:  # made on first use, inside the server's own event loop
+            # In a replica without a key, this starts the embedded model's own uvicorn in this process,
+            # and uvicorn sets its loggers' level again: keep this server's access log as it was.
+            access = logging.getLogger("uvicorn.access")
+            level = access.level
+            self.llm = self.llm_factory()
+            access.setLevel(level)
+        return self.llm
+
+    def active(self) -> list[str]:
+        """Streams whose generation still runs in this process."""
+        return [sid for sid, task in self.producers.items() if not task.done()]
+
+    async def start(self, store: StreamStore, params: StreamRequest, request_id: str) -> str:
+        stream_id = secrets.token_hex(16)
+        await store.create(stream_id)
+        stop = self.stops[stream_id] = asyncio.Event()
+        task = asyncio.create_task(self.generate(store, stream_id, params, request_id, stop), name=f"stream-{stream_id[:8]}")
+        self.producers[stream_id] = task
+
+        def forget(_):
+            self.producers.pop(stream_id, None)
+            self.stops.pop(stream_id, None)
+
+        task.add_done_callback(forget)
+        self.log(logging.INFO, "%s created stream %s (%s)", request_id, stream_id, store.url)
+        return stream_id
+
+    def lab_options(self, params: StreamRequest) -> dict:
+        if not is_embedded(self.model()):  # the real API: no lab controls
             return {}
         lab = {"fault": params.fault, "fault_at": params.fault_at, "tokens": params.tokens, "token_delay": params.token_delay}
-        return {"extra_body": {"lab": {k: v for k, v in lab.items() if v is not None}}}
+        lab = {k: v for k, v in lab.items() if v is not None}
+        if params.continue_from:
+            lab["continue"] = True  # the assistant message is the start of this answer, not earlier history
+        return {"extra_body": {"lab": lab}}
 
-    async def save_partial(stream: Stream, text: str) -> None:
-        await asyncio.sleep(0.01)  # stands for a database write
-        app.state.saved_answers[stream.id] = text
-
-    async def produce(stream: Stream, params: ChatParams) -> None:
-        started, text, failure, count = time.monotonic(), params.continue_from, None, 0
+    async def generate(self, store: StreamStore, stream_id: str, params: StreamRequest, request_id: str, stop: asyncio.Event) -> None:
+        """The producer: model chunks into the store, whoever follows. Ends with `done`, always."""
+        started, text, count = time.monotonic(), params.continue_from, 0
+        code, reason, retry_after = None, "complete", None
         try:
             messages = [("human", params.prompt)]
             if params.continue_from:  # a continuation: its documents were shown the first time
                 messages += [("ai", params.continue_from), ("human", "Continue exactly where you stopped.")]
             else:
                 for doc in retrieve(params.prompt):
-                    stream.emit("retrieval", {"id": doc.id, "title": doc.title, "text": doc.text})
-            chunks = model().astream(messages, **lab_options(params)).__aiter__()
+                    await store.append(stream_id, "step", {"step": "retrieval", "id": doc.id, "title": doc.title, "text": doc.text})
+            chunks = self.model().astream(messages, **self.lab_options(params)).__aiter__()
+            stopping = asyncio.ensure_future(_first_of(stop.wait(), store.wait_stop(stream_id)))
+            pending = None
             try:
                 while True:
-                    try:
-                        chunk = await asyncio.wait_for(anext(chunks), params.timeout)
-                    except StopAsyncIteration:
+                    # the next chunk, with a deadline, raced against a stop request
+                    pending = asyncio.ensure_future(_next_within(chunks, params.timeout))
+                    await asyncio.wait({pending, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                    if stopping.done():
+                        stopping.result()  # raises if watching for a stop failed
+                        reason = "stopped"
+                        break
+                    chunk = pending.result()
+                    if chunk is None:
                         break
                     if chunk.content:
                         text += chunk.content
                         count += 1
-                        stream.emit("token", {"text": chunk.content})
+                        await store.append(stream_id, "token", {"text": chunk.content})
             finally:
-                await chunks.aclose()  # closes the HTTP response: the model sees the disconnect
-        except TimeoutError:
-            failure = {"code": "timeout", "message": f"The model sent nothing for {params.timeout:g} s."}
+                stopping.cancel()
+                if pending is not None and not pending.done():
+                    pending.cancel()
+                await asyncio.gather(*(t for t in (pending, stopping) if t is not None), return_exceptions=True)
+                await chunks.aclose()  # closes the HTTP response: the model sees the disconnect and stops
+        except TimeoutError as exc:
+            code = self.failed(request_id, stream_id, "timeout", exc)
         except openai.RateLimitError as exc:
-            retry_after = exc.response.headers.get("retry-after")
-            failure = {"code": "rate_limited", "message": "The model is rate limited.", "retry_after": float(retry_after) if retry_after else None}
-        except openai.APIConnectionError:
-            failure = {"code": "upstream_disconnected", "message": "The connection to the model broke."}
+            code = self.failed(request_id, stream_id, "rate_limited", exc)
+            header = exc.response.headers.get("retry-after")
+            retry_after = float(header) if header else None
+        except openai.APIConnectionError as exc:
+            code = self.failed(request_id, stream_id, "upstream_disconnected", exc)
         except openai.APIError as exc:
-            failure = {"code": "model_error", "message": exc.message}
+            code = self.failed(request_id, stream_id, "model_error", exc)
         except Exception as exc:  # a bug must still end the stream properly (CancelledError is not an Exception)
-            failure = {"code": "internal_error", "message": f"{type(exc).__name__}: {exc}"}
-        except asyncio.CancelledError:
-            # every client left: keep what was generated; shielded so a second cancel cannot skip it
-            await asyncio.shield(save_partial(stream, text))
+            code = self.failed(request_id, stream_id, "internal_error", exc, trace=True)
+        except asyncio.CancelledError:  # the server is shutting down: end the stream so followers stop waiting
+            with suppress(Exception):
+                await self.finish(store, stream_id, "interrupted", "interrupted", None, request_id, text, count, started)
             raise
-        if failure is not None:
-            stream.emit("stream_error", failure)
-        stream.emit("done", {
-            "complete": failure is None, "text": text, "tokens": count,
-            "elapsed": round(time.monotonic() - started, 3), "stream_id": stream.id,
-        })
+        await self.finish(store, stream_id, code, "error" if code else reason, retry_after, request_id, text, count, started)
 
-    def open_stream(params: ChatParams, last_event_id: str | None) -> tuple[Stream, int]:
-        """A new stream, or the one named by Last-Event-ID and where to resume it."""
-        resume = parse_event_id(last_event_id) if last_event_id else None
-        if resume is None:
-            return registry.start(lambda stream: produce(stream, params)), 0
-        stream = registry.get(resume[0])
-        if stream is None:
-            raise HTTPException(204)  # unknown or expired: 204 tells EventSource to stop reconnecting
-        if stream.finished and resume[1] >= stream.next_seq - 1:
-            raise HTTPException(204)  # already delivered in full: do not run the generation again
-        return stream, resume[1]
+    def failed(self, request_id: str, stream_id: str, code: str, exc: BaseException, trace: bool = False) -> str:
+        self.log(logging.ERROR, "%s stream %s failed (%s): %s: %s", request_id, stream_id, code, type(exc).__name__, exc, exc_info=exc if trace else None)
+        return code
 
-    async def events(stream: Stream, after: int) -> AsyncIterator[ServerSentEvent]:
-        registry.attach(stream)
-        epoch = stream.epoch
+    async def finish(self, store, stream_id, code, reason, retry_after, request_id, text, count, started) -> None:
         try:
-            async for seq, event, data in stream.follow(after):
-                if stream.epoch != epoch:
-                    yield ServerSentEvent(comment=DROP_MARKER)  # _BreakOnDropMarker aborts the connection here
+            if code is not None:
+                error = {"code": code, "message": USER_MESSAGES[code], "request_id": request_id}
+                if code == "rate_limited":
+                    error["retry_after"] = retry_after
+                await store.append(stream_id, "stream_error", error)
+            await store.append(stream_id, FINAL_EVENT, {
+                "reason": reason, "complete": reason == "complete", "text": text, "tokens": count,
+                "elapsed": round(time.monotonic() - started, 3), "stream_id": stream_id,
+            })
+        except UnknownStream:
+            self.log(logging.WARNING, "%s stream %s expired before it ended", request_id, stream_id)
+
+    async def follow(self, stream_id: str, after: int, request_id: str) -> AsyncIterator[ServerSentEvent]:
+        """One connection: the store's events as SSE, until `done`, a drop, or the client leaves."""
+        dropped = asyncio.Event()
+        self.connections.setdefault(stream_id, set()).add(dropped)
+        items = self.store.follow(stream_id, after).__aiter__()
+        first = True
+        try:
+            while True:
+                item = await _next_unless(items, dropped)
+                if item is _DROPPED:
+                    yield ServerSentEvent(comment=DROP_MARKER)  # _RelayMiddleware aborts the connection here
                     return
-                yield ServerSentEvent(event=event, data=data, id=stream.event_id(seq), retry=RECONNECT_MS if seq == 1 else None)
-        except ResumeGap as gap:
-            yield ServerSentEvent(event="stream_error", data={"code": "resume_gap", "message": str(gap)})
+                if item is _END:
+                    return
+                retry = RECONNECT_MS if first else None
+                first = False
+                if isinstance(item, Gap):
+                    self.log(logging.WARNING, "%s stream %s: events %d..%d left retention before this follower read them", request_id, stream_id, item.first, item.last)
+                    error = {"code": "gap", "message": USER_MESSAGES["gap"], "request_id": request_id}
+                    # its id moves the cursor past the gap, so a reconnect does not report it again
+                    yield ServerSentEvent(event="stream_error", data=error, id=event_id(stream_id, item.last), retry=retry)
+                else:
+                    after = item.seq
+                    yield ServerSentEvent(event=item.event, data=item.data, id=event_id(stream_id, item.seq), retry=retry)
+        except UnknownStream:
+            error = {"code": "expired", "message": USER_MESSAGES["expired"], "request_id": request_id}
+            yield ServerSentEvent(event="stream_error", data=error, id=event_id(stream_id, after))
         finally:
-            registry.detach(stream)  # no yield here: after a disconnect nothing can be sent
+            open_here = self.connections.get(stream_id, set())
+            open_here.discard(dropped)
+            if not open_here:
+                self.connections.pop(stream_id, None)
+            with suppress(Exception):
+                await items.aclose()
 
-    # Streams are opened in dependencies: they run before the response starts, so a
-    # validation error is a 422 and a finished stream a 204, never a broken 200.
-    async def open_get(params: Annotated[ChatParams, Query()], last_event_id: Annotated[str | None, Header()] = None):
-        return open_stream(params, last_event_id)
+    def drop(self, stream_id: str) -> int:
+        connections = self.connections.get(stream_id, set())
+        for dropped in connections:
+            dropped.set()
+        return len(connections)
 
-    async def open_post(params: ChatParams, last_event_id: Annotated[str | None, Header()] = None):
-        return open_stream(params, last_event_id)
+    async def shutdown(self) -> None:
+        """A replica stopping: end the streams it generates (`interrupted`), so their followers stop waiting."""
+        for task in list(self.producers.values()):
+            task.cancel()
+        await asyncio.gather(*self.producers.values(), return_exceptions=True)
+        await self.store.aclose()
 
-    @app.get("/chat", response_class=EventSourceResponse)
-    async def chat_get(opened: Annotated[tuple, Depends(open_get)]):
-        async for event in events(*opened):
+
+_END, _DROPPED = object(), object()
+
+
+async def _next_within(chunks, seconds: float):
+    """The next chunk (None at the end), or TimeoutError after `seconds` of silence.
+
+    `asyncio.timeout`, not `asyncio.wait_for`: on Python 3.11 `wait_for` can swallow a cancel that
+    arrives as the chunk does (CPython gh-86296), and the relay would go on reading the model.
+    """
+    async with asyncio.timeout(seconds):
+        return await anext(chunks, None)
+
+
+async def _first_of(*awaitables) -> None:
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        finished, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        next(iter(finished)).result()  # a failure (the store unreachable) is not a stop: raise it
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _next_unless(items: AsyncIterator, dropped: asyncio.Event):
+    """The iterator's next item, or _DROPPED if `dropped` is set first, or _END."""
+    following = asyncio.ensure_future(anext(items, _END))
+    watching = asyncio.ensure_future(dropped.wait())
+    try:
+        await asyncio.wait({following, watching}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (following, watching):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(following, watching, return_exceptions=True)
+    if dropped.is_set():
+        return _DROPPED
+    return following.result()
+
+
+def create_app(llm_factory=server_chat_model, *, store: str | StreamStore | None = None, replica: str | None = None) -> FastAPI:
+    """The relay around the model `llm_factory()` returns, keeping streams in `store`.
+
+    `store` is a StreamStore or its URL; by default the STREAM_STORE environment variable, else
+    `memory`. `app.state.relay` exposes the state (its `server_log`, the streams it generates).
+    With no arguments (`uvicorn --factory`), everything comes from the environment.
+    """
+    stream_store = open_store(store if store is not None else os.environ.get("STREAM_STORE"))
+    replica = replica or os.environ.get("RELAY_REPLICA") or f"pid-{os.getpid()}"
+    relay = Relay(llm_factory, stream_store, replica)
+
+    @asynccontextmanager
+    async def lifespan(app):  # runs in replicas started by uvicorn (kernel servers run without lifespan)
+        yield
+        await relay.shutdown()
+
+    app = FastAPI(title="Streaming Lab relay", lifespan=lifespan)
+    logging.getLogger("uvicorn.error").addFilter(_HIDE_DROPS)  # a practice drop is no bug: no traceback in the log
+    app.add_middleware(_RelayMiddleware, replica=replica)
+    app.state.relay = relay
+    app.state.store = stream_store
+
+    async def known(stream_id: str):
+        status = await stream_store.status(stream_id) if STREAM_ID.fullmatch(stream_id) else None
+        if status is None:  # 404 makes EventSource fail once, for good; an unknown id must not loop
+            raise HTTPException(404, "No such stream: it never existed, or it has expired.")
+        return status
+
+    @app.post("/streams", status_code=201, openapi_extra=_BODY_DOC)
+    async def create_stream(request: Request, params: Annotated[StreamRequest, Depends(read_stream_request)]):
+        stream_id = await relay.start(stream_store, params, request.state.request_id)
+        url = f"/streams/{stream_id}"
+        return JSONResponse({"id": stream_id, "url": url}, status_code=201, headers={"Location": url})
+
+    # The stream is checked in a dependency: it runs before the response starts, so an unknown
+    # stream is a 404 and a finished one a 204, never a broken 200.
+    async def open_follow(
+        stream_id: str,
+        last_event_id: Annotated[str | None, Header()] = None,
+        last_event_id_query: Annotated[str | None, Query(alias="lastEventId")] = None,
+    ) -> int:
+        status = await known(stream_id)
+        resume = last_event_id or last_event_id_query
+        if not resume:
+            return 0  # no id: replay from the start, which is what a page reload needs
+        parsed = parse_event_id(resume)
+        if parsed is None or parsed[0] != stream_id or parsed[1] > status.last_seq:
+            raise HTTPException(400, "Last-Event-ID does not name an event of this stream.")
+        if status.finished and parsed[1] >= status.last_seq:
+            raise HTTPException(204)  # everything delivered: 204 tells EventSource to stop reconnecting
+        return parsed[1]
+
+    @app.get("/streams/{stream_id}", response_class=EventSourceResponse)
+    async def follow_stream(stream_id: str, request: Request, after: Annotated[int, Depends(open_follow)]):
+        async for event in relay.follow(stream_id, after, request.state.request_id):
             yield event
 
-    @app.post("/chat", response_class=EventSourceResponse)
-    async def chat_post(opened: Annotated[tuple, Depends(open_post)]):
-        async for event in events(*opened):
-            yield event
+    @app.post("/streams/{stream_id}/stop")
+    async def stop_stream(stream_id: str) -> dict:
+        status = await known(stream_id)
+        if not status.finished:
+            await stream_store.request_stop(stream_id)
+            if stream_id in relay.stops:  # generated here: no need to wait for the store to be polled
+                relay.stops[stream_id].set()
+        done = None
+        with suppress(TimeoutError, UnknownStream):
+            async with asyncio.timeout(10):
+                async for item in stream_store.follow(stream_id, max(0, status.last_seq - 1)):
+                    done = getattr(item, "data", None)
+        return {"id": stream_id, "done": done}
 
-    @app.post("/chat/{stream_id}/drop", status_code=202)
-    async def drop(stream_id: str) -> dict:
-        stream = registry.get(stream_id)
-        if stream is None:
-            raise HTTPException(404, f"no stream {stream_id!r}")
-        stream.drop()
-        return {"dropped": stream_id}
+    @app.post("/streams/{stream_id}/drop", status_code=202)
+    async def drop_stream(stream_id: str) -> dict:
+        await known(stream_id)
+        return {"id": stream_id, "dropped": relay.drop(stream_id), "replica": replica}
+
+    @app.post("/chat", response_class=EventSourceResponse, openapi_extra=_BODY_DOC)
+    async def chat(request: Request, params: Annotated[StreamRequest, Depends(read_stream_request)]):
+        stream_id = await relay.start(relay.direct, params, request.state.request_id)
+        try:
+            async for item in relay.direct.follow(stream_id):
+                if not isinstance(item, Gap):  # cannot happen: the direct store keeps every event of a stream
+                    yield ServerSentEvent(event=item.event, data=item.data)  # no ids: nothing could resume them
+        finally:
+            if stream_id in relay.stops:  # the client left before the end: nobody can come back, so stop the model
+                relay.stops[stream_id].set()
 
     add_pages(app, {"/": "eventsource.html", "/fetch": "fetch.html"})
     return app

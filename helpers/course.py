@@ -1,7 +1,8 @@
 """The course's table of contents, kept in one place.
 
 The navigation cells at the top and bottom of every notebook, the table in
-`00_contents.ipynb` and the tables in the READMEs are generated from `NOTEBOOKS`:
+`00_contents.ipynb`, the table in README.md, and the table and glossary in README.zh-CN.md
+are generated from `NOTEBOOKS` (and `helpers.glossary`):
 
     python -m helpers.course          rewrite them after adding or renaming a notebook
     python -m helpers.course --check  exit 1 if any of them is out of date (the tests run this)
@@ -15,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Notebook", "NOTEBOOKS", "by_number", "nav_markdown", "contents_table", "sync"]
+__all__ = ["Notebook", "NOTEBOOKS", "by_number", "nav_markdown", "contents_table", "contents_table_zh", "sync"]
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -55,11 +56,14 @@ NOTEBOOKS: tuple[Notebook, ...] = (
              "why `uvicorn.run` and `asyncio.run` fail in Jupyter and what `nest_asyncio` does, a server in a thread, `StreamingResponse` against `fastapi.sse`, an httpx client, time to first byte against total time, timeouts, memory",
              "为什么 `uvicorn.run` 和 `asyncio.run` 在 Jupyter 中会失败、`nest_asyncio` 做了什么、在线程中运行的服务器、`StreamingResponse` 与 `fastapi.sse`、httpx 客户端、首字节时间与总时间、超时、内存", 40),
     Notebook("04", "llm_streaming", "LLM streaming with LangChain", "用 LangChain 流式输出大模型回答",
-             "`ChatOpenAI.astream` against `ainvoke`, the OpenAI wire format, a relay with retrieval steps, `EventSource` and `fetch()` pages, three browser pitfalls",
-             "`ChatOpenAI.astream` 与 `ainvoke`、OpenAI 的传输格式、带检索步骤的中继服务、`EventSource` 与 `fetch()` 页面、三个浏览器陷阱", 45),
+             "`ChatOpenAI.astream` against `ainvoke`, the OpenAI wire format, a relay with retrieval steps, streams as resources (POST creates, GET follows, no prompt in a URL), `EventSource` and `fetch()` pages, three browser pitfalls",
+             "`ChatOpenAI.astream` 与 `ainvoke`、OpenAI 的传输格式、带检索步骤的中继服务、把流当作资源（POST 创建、GET 跟随，URL 中不放提示词）、`EventSource` 与 `fetch()` 页面、三个浏览器陷阱", 50),
+    Notebook("05", "streaming_agents", "Streaming agents: tool calls, structured output and multi-turn chat", "流式智能体：工具调用、结构化输出与多轮对话",
+             "`bind_tools` + `astream` and `tool_call_chunks` merged by index, an agent loop relayed as typed SSE events to a `fetch()` page, the Vercel AI SDK protocol and `astream_events` v2, partial JSON into a form, history and usage in tokens, what a stopped stream costs",
+             "`bind_tools` + `astream` 与按 index 合并的 `tool_call_chunks`、以类型化 SSE 事件转发到 `fetch()` 页面的智能体循环、Vercel AI SDK 流协议与 `astream_events` v2、把不完整的 JSON 流式填入表单、多轮对话的历史与以 token 计的用量、停止的流仍要付出的成本", 50),
     Notebook("06", "errors_and_resume", "When a stream fails", "流出错时：错误事件、断开与续传",
-             "4xx before the stream, error events and `done`, timeouts, rate limits, `Last-Event-ID` resume, client disconnects, the faults of a common handler",
-             "在流开始之前返回 4xx、错误事件与 `done`、超时、限流、用 `Last-Event-ID` 续传、客户端断开、一个常见处理函数的缺陷", 45),
+             "4xx before the stream, error events and `done`, timeouts, rate limits, stop against disconnect, `Last-Event-ID` resume on any replica through a shared stream store (SQLite, Redis), load balancers and sticky sessions, the faults of a common handler",
+             "在流开始之前返回 4xx、错误事件与 `done`、超时、限流、停止与断开的区别、借助共享的流存储（SQLite、Redis）在任意副本上用 `Last-Event-ID` 续传、负载均衡与会话粘滞、一个常见处理函数的缺陷", 60),
     Notebook("07", "sse_vs_websocket", "SSE against WebSocket", "SSE 与 WebSocket 对比",
              "the five dimensions demonstrated on one stream: bytes on the wire, talking back, browser APIs, reconnection, proxies",
              "在同一个流上演示五个维度：线上字节数、反向通信、浏览器 API、重连、代理", 35),
@@ -72,7 +76,9 @@ NOTEBOOKS: tuple[Notebook, ...] = (
 )
 
 CONTENTS = "00_contents.ipynb"
+README_ZH = ROOT / "README.zh-CN.md"
 TABLE_START, TABLE_END = "<!-- notebooks -->", "<!-- /notebooks -->"
+GLOSSARY_START, GLOSSARY_END = "<!-- glossary -->", "<!-- /glossary -->"
 
 
 def by_number(number: str) -> Notebook:
@@ -101,11 +107,19 @@ def contents_table(link_prefix: str = "") -> str:
     return "\n".join(rows)
 
 
-def _replace_table(text: str, table: str) -> str:
-    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.S)
+def contents_table_zh(link_prefix: str = "") -> str:
+    """The same table in Chinese, for README.zh-CN.md: the Chinese title links, the English one follows."""
+    rows = ["| # | 笔记本 | English | 学习内容 | 时长 |", "|---|---|---|---|---|"]
+    for nb in NOTEBOOKS:
+        rows.append(f"| {nb.number} | [{nb.title_zh}]({link_prefix}{nb.filename}) | {nb.title} | {nb.learn_zh} | {nb.minutes} 分钟 |")
+    return "\n".join(rows)
+
+
+def _replace_table(text: str, table: str, start: str = TABLE_START, end: str = TABLE_END) -> str:
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise ValueError(f"no {TABLE_START} … {TABLE_END} markers")
-    return pattern.sub(lambda _: f"{TABLE_START}\n{table}\n{TABLE_END}", text)
+        raise ValueError(f"no {start} … {end} markers")
+    return pattern.sub(lambda _: f"{start}\n{table}\n{end}", text)
 
 
 def _expected_files() -> dict[Path, str]:
@@ -126,6 +140,10 @@ def _expected_files() -> dict[Path, str]:
     expected[NOTEBOOK_DIR / CONTENTS] = nbformat.writes(contents) + "\n"
     readme = ROOT / "README.md"
     expected[readme] = _replace_table(readme.read_text(encoding="utf-8"), contents_table("notebooks/"))
+    from . import glossary  # imports this module: import it here, not at the top
+
+    readme_zh = _replace_table(README_ZH.read_text(encoding="utf-8"), contents_table_zh("notebooks/"))
+    expected[README_ZH] = _replace_table(readme_zh, glossary.markdown_table(link_prefix="notebooks/", chinese_first=True), GLOSSARY_START, GLOSSARY_END)
     return expected
 
 

@@ -1,21 +1,44 @@
 """An OpenAI-compatible chat model that runs inside the kernel, so every lesson works offline.
 
-`POST /v1/chat/completions` answers like the real API: with `"stream": true` it sends
-`chat.completion.chunk` events and `data: [DONE]` over real HTTP, so `openai` and
-`langchain_openai.ChatOpenAI` run their real streaming code against it.
+`POST /v1/chat/completions` answers like the real Chat Completions API, over real HTTP: with
+`"stream": true` it sends `chat.completion.chunk` events and `data: [DONE]`, so the official
+`openai` SDK and `langchain_openai.ChatOpenAI` run their real code against it. It speaks:
 
-A request may carry a `lab` object (with ChatOpenAI: `extra_body={"lab": {...}}`) to change
-the pace or switch on a fault for that request only:
+    text          the reply rules are in `helpers.model_replies` (last user message, history)
+    tools         `tools` + `tool_choice`; calls streamed as `delta.tool_calls` (the first piece
+                  of a call has `index`, `id`, `type` and `function.name`, then the arguments
+                  follow in small pieces), parallel calls, `finish_reason: "tool_calls"`;
+                  which tool for which message: `helpers.model_tools`
+    JSON          `response_format` `json_object` (follows a JSON Schema found in the messages,
+                  as LangChain's format instructions include one, else `{"answer": ...}`) and
+                  `json_schema` (a value that satisfies the schema: `helpers.schema_values`)
+    n             n choices (the model is deterministic, so they are equal), streamed with
+                  `index` 0..n-1
+    usage         `usage` in every reply, and with `stream_options.include_usage` a last chunk
+                  with `choices: []` (the other chunks carry `"usage": null`). Tokens are
+                  counted with `tokenize`: each message's text plus 3, plus 3 for the reply,
+                  plus the tool definitions; each streamed piece is one completion token
+    headers       `x-request-id`, `x-ratelimit-*` (a 500 requests and 200,000 tokens a minute
+                  window, counted and reported; only the `rate_limit` fault refuses)
+    refusals      401, 404 and 400 exactly where the real API refuses: `helpers.model_request`
+
+The key it accepts is OFFLINE_API_KEY; `chat_model()` sends it.
+
+**Lab options.** A request may carry a `lab` object (with ChatOpenAI:
+`extra_body={"lab": {...}}`) that changes this one request:
 
     tokens              reply length in tokens (the reply text repeats to fill it)
-
-With an assistant message after the question (a "continue" request), the reply is the
-rest of the same answer, so a client can resume from the text it kept.
     first_token_delay   seconds before the first token
     token_delay         seconds between tokens
     fault               "error_after", "drop_after", "stall_after", "rate_limit", "server_error", "no_done"
     fault_at            the token count at which an *_after fault fires (default 3)
     retry_after         seconds in the Retry-After header of "rate_limit" (default 2)
+    continue            true: the reply is the rest of the answer that the last assistant
+                        message began, so a client can resume from the text it kept. Without
+                        it, an assistant message is ordinary history.
+
+**Records.** `model.requests` (and `model.last`) keep what the model did for each request, so a
+lesson can show that upstream work stopped when a client left.
 """
 
 from __future__ import annotations
@@ -23,76 +46,32 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
+import sys
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import count
+from itertools import count, cycle
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from . import kernel_server
 from .kernel_server import SimulatedDrop
+from .model_replies import answer_from_tool_results, reply_for, reply_text, sentences, tokenize
+from .model_request import FAULTS, APIError, ChatRequest, check_key, parse_request, text_of
+from .model_tools import ToolCall, choose_tool_calls, json_pieces
+from .schema_values import value_for
 
-__all__ = ["EmbeddedModel", "RequestRecord", "reply_for", "tokenize", "embedded_model", "chat_model", "server_chat_model", "is_embedded", "FAULTS", "MODEL_NAME", "OFFLINE_API_KEY"]
+__all__ = [
+    "EmbeddedModel", "RequestRecord", "Reply", "reply_for", "tokenize", "embedded_model", "chat_model", "server_chat_model",
+    "is_embedded", "LazyModel", "FAULTS", "MODEL_NAME", "OFFLINE_API_KEY",
+]
 
-FAULTS = ("error_after", "drop_after", "stall_after", "rate_limit", "server_error", "no_done")
 MODEL_NAME = "streaming-lab-model"
 # The API key the embedded model accepts. It is not a secret: it only makes offline code send an
 # Authorization header exactly as it must for the real API.
 OFFLINE_API_KEY = "streaming-lab-offline"
-
-_ENGLISH_REPLY = (
-    "Streaming sends the answer while it is being written. The server keeps one HTTP response open "
-    "and writes each token as a small Server-Sent Event, so the first words arrive long before the "
-    "last ones are generated. The total time stays about the same; the wait before something "
-    "useful appears gets much shorter."
-)
-_TOPIC_REPLIES = {
-    "websocket": (
-        "WebSocket is a separate protocol reached through an HTTP upgrade. It carries messages both "
-        "ways, which a chat answer does not need. Server-Sent Events stay plain HTTP, reconnect by "
-        "themselves and resume with Last-Event-ID."
-    ),
-    "error": (
-        "Once the first byte is sent the status code is fixed at 200. An error that happens later "
-        "must travel inside the stream as an event, and the client keeps the text it already has."
-    ),
-}
-_CHINESE_REPLY = (
-    "流式输出是在生成答案的同时把它发送出去。服务器保持一个 HTTP 响应不关闭，"
-    "每生成一个词就写出一个 SSE 事件，所以用户很快就能看到第一句话。"
-)
-
-
-_CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
-
-
-def tokenize(text: str) -> list[str]:
-    """Split like a model would emit: words with their leading space, CJK two characters at a time."""
-    tokens: list[str] = []
-    for piece in re.findall(r"\s*\S+", text):
-        if _CJK.search(piece):
-            word = piece.lstrip()
-            pairs = [word[i : i + 2] for i in range(0, len(word), 2)]
-            tokens.extend([piece[: len(piece) - len(word)] + pairs[0], *pairs[1:]])
-        else:
-            tokens.append(piece)
-    return tokens
-
-
-def reply_for(prompt: str, tokens: int | None = None) -> list[str]:
-    """The deterministic reply to `prompt`, as tokens; `tokens` sets its length."""
-    if _CJK.search(prompt):
-        text = _CHINESE_REPLY
-    else:
-        lowered = prompt.lower()
-        text = next((reply for key, reply in _TOPIC_REPLIES.items() if key in lowered), _ENGLISH_REPLY)
-    base = tokenize(text)
-    if tokens is None:
-        return base
-    return [base[i % len(base)] for i in range(max(0, tokens))]
 
 
 @dataclass
@@ -100,17 +79,160 @@ class RequestRecord:
     """What the model did for one request: lessons read it to show that upstream work stopped."""
 
     id: str
-    prompt: str
+    prompt: str  # the question: the last user message
     stream: bool
     fault: str | None
     status: str = "running"  # running, finished, cancelled, error, dropped, rejected
-    tokens_sent: int = 0
+    tokens_sent: int = 0  # completion tokens generated so far, all choices: what a stopped stream cost
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
+    request_id: str = ""  # the x-request-id header
+    prompt_tokens: int = 0
+    kind: str = "text"  # text, tool_calls or json
+    turns: int = 1  # user messages in the conversation
 
     def end(self, status: str) -> None:
         if self.ended is None:
             self.status, self.ended = status, time.monotonic()
+
+    @property
+    def usage(self) -> dict:
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.tokens_sent, "total_tokens": self.prompt_tokens + self.tokens_sent}
+
+
+@dataclass
+class Reply:
+    """What the model will send for one request, decided before the first byte."""
+
+    question: str
+    kind: str  # text, tool_calls, json
+    pieces: list[str]  # the content, one token each (text and json)
+    tool_calls: list[ToolCall]
+    finish_reason: str
+    prompt_tokens: int
+    turns: int
+
+    @property
+    def content(self) -> str | None:
+        return None if self.kind == "tool_calls" else "".join(self.pieces)
+
+    def deltas(self) -> list[dict]:
+        """One choice's deltas after the role chunk: one token each."""
+        if self.kind != "tool_calls":
+            return [{"content": piece} for piece in self.pieces]
+        deltas = []
+        for index, call in enumerate(self.tool_calls):
+            deltas.append({"tool_calls": [{"index": index, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}]})
+            deltas += [{"tool_calls": [{"index": index, "function": {"arguments": piece}}]} for piece in json_pieces(call.arguments)]
+        return deltas
+
+
+def plan_reply(chat: ChatRequest) -> Reply:
+    """Decide the reply: tool calls, JSON or text, by the rules in the module docstrings."""
+    messages = chat.messages
+    users = [i for i, m in enumerate(messages) if m["role"] == "user"]
+    if chat.lab.get("continue"):  # the question is the one the last assistant message was answering
+        last_ai = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=len(messages))
+        users = [i for i in users if i < last_ai] or users
+    question = text_of(messages[users[-1]].get("content")) if users else ""
+    history = [text_of(messages[i].get("content")) for i in users[:-1]]
+    after = messages[users[-1] + 1 :] if users else messages
+    call_names = {c.get("id"): c.get("function", {}).get("name", "") for m in after if m["role"] == "assistant" for c in m.get("tool_calls") or []}
+    results = [(call_names.get(m.get("tool_call_id"), "tool"), text_of(m.get("content"))) for m in after if m["role"] == "tool"]
+    prompt_tokens = _prompt_tokens(chat)
+
+    def reply(kind, pieces=(), calls=(), finish="stop"):
+        return Reply(question, kind, list(pieces), list(calls), finish, prompt_tokens, max(1, len(users)))
+
+    if not chat.lab.get("continue"):
+        step = sum(1 for m in after if m["role"] == "assistant")
+        calls = choose_tool_calls(chat.tools, chat.tool_choice, question, {name for name, _ in results}, parallel=chat.parallel_tool_calls, step=step)
+        if calls:
+            return reply("tool_calls", calls=calls, finish="tool_calls")
+    if chat.response_format is not None:
+        value = _json_value(chat.response_format, messages, question, history)
+        return _cut(reply("json", json_pieces(json.dumps(value, ensure_ascii=False))), chat.max_tokens)
+    if results:
+        return _cut(reply("text", tokenize(answer_from_tool_results(question, results))), chat.max_tokens)
+    tokens = reply_for(question, chat.lab.get("tokens"), history=history)
+    if chat.lab.get("continue"):
+        partial = text_of(messages[last_ai].get("content")) if last_ai < len(messages) else ""
+        full = "".join(tokens)
+        if partial and full.startswith(partial):  # the rest of the same reply
+            tokens = tokenize(full[len(partial) :]) if len(full) > len(partial) else []
+    return _cut(reply("text", tokens), chat.max_tokens)
+
+
+def _cut(reply: Reply, max_tokens: int | None) -> Reply:
+    if max_tokens is not None and len(reply.pieces) > max_tokens:
+        reply.pieces, reply.finish_reason = reply.pieces[:max_tokens], "length"
+    return reply
+
+
+def _json_value(fmt: dict, messages: list[dict], question: str, history: list[str]):
+    texts = cycle(sentences(reply_text(question, history)) or [question])
+    if fmt["type"] == "json_schema":
+        return value_for(fmt["json_schema"].get("schema") or {}, texts, question)
+    schema = _schema_in(messages)
+    return value_for(schema, texts, question) if schema else {"answer": reply_text(question, history)}
+
+
+def _schema_in(messages: list[dict]) -> dict | None:
+    """The last JSON Schema written into the messages (format instructions put one there)."""
+    decoder, found = json.JSONDecoder(), None
+    for message in messages:
+        text = text_of(message.get("content"))
+        start = text.find("{")
+        while start != -1:
+            try:
+                value, end = decoder.raw_decode(text, start)
+            except json.JSONDecodeError:
+                start = text.find("{", start + 1)
+                continue
+            if isinstance(value, dict) and isinstance(value.get("properties"), dict) and all(isinstance(v, dict) for v in value["properties"].values()):
+                found = value
+            start = text.find("{", end)
+    return found
+
+
+def _prompt_tokens(chat: ChatRequest) -> int:
+    total = 3  # the reply's priming, as OpenAI's own counting guide has it
+    for message in chat.messages:
+        total += 3 + len(tokenize(text_of(message.get("content"))))
+        for call in message.get("tool_calls") or []:
+            total += 1 + len(json_pieces(call.get("function", {}).get("arguments", "")))
+    if chat.tools:
+        total += len(json_pieces(json.dumps(chat.tools)))
+    return total
+
+
+class _RateWindow:
+    """Requests and tokens in the last minute, reported in the real API's `x-ratelimit-*` headers."""
+
+    def __init__(self, requests: int = 500, tokens: int = 200_000, window: float = 60.0) -> None:
+        self.limit_requests, self.limit_tokens, self.window = requests, tokens, window
+        self.seen: deque[tuple[float, int]] = deque()
+
+    def headers(self, tokens: int) -> dict:
+        now = time.monotonic()
+        while self.seen and self.seen[0][0] <= now - self.window:
+            self.seen.popleft()
+        self.seen.append((now, tokens))
+        used = sum(n for _, n in self.seen)
+        reset = self.seen[0][0] + self.window - now
+        return {
+            "x-ratelimit-limit-requests": str(self.limit_requests),
+            "x-ratelimit-limit-tokens": str(self.limit_tokens),
+            "x-ratelimit-remaining-requests": str(max(0, self.limit_requests - len(self.seen))),
+            "x-ratelimit-remaining-tokens": str(max(0, self.limit_tokens - used)),
+            "x-ratelimit-reset-requests": _duration(reset),
+            "x-ratelimit-reset-tokens": _duration(reset * used / self.limit_tokens),
+        }
+
+
+def _duration(seconds: float) -> str:
+    """The real headers' style: "12ms", "6.5s"."""
+    return f"{max(0, round(seconds * 1000))}ms" if seconds < 1 else f"{seconds:.3g}s"
 
 
 class EmbeddedModel:
@@ -121,9 +243,11 @@ class EmbeddedModel:
         self.token_delay = token_delay
         self.requests: deque[RequestRecord] = deque(maxlen=200)
         self._ids = count(1)
+        self._rate = _RateWindow()
         self.app = FastAPI(title="Streaming Lab embedded model")
         self.app.post("/v1/chat/completions")(self._chat_completions)
         self.app.get("/v1/models")(self._models)
+        self.app.get("/v1/models/{model}")(self._model)
         self.handle: kernel_server.ServerHandle | None = None
 
     @property
@@ -139,76 +263,105 @@ class EmbeddedModel:
     def base_url(self) -> str:
         return f"{self.start().url}/v1"
 
-    async def _models(self) -> dict:
-        return {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "owned_by": "streaming-lab"}]}
+    async def _models(self, request: Request):
+        try:
+            check_key(request.headers.get("authorization"), OFFLINE_API_KEY)
+        except APIError as exc:
+            return exc.response()
+        return {"object": "list", "data": [_model_card()]}
+
+    async def _model(self, model: str, request: Request):
+        try:
+            check_key(request.headers.get("authorization"), OFFLINE_API_KEY)
+            if model != MODEL_NAME:
+                raise APIError(404, f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found")
+        except APIError as exc:
+            return exc.response()
+        return _model_card()
 
     async def _chat_completions(self, request: Request):
+        headers = {"x-request-id": f"req_{uuid.uuid4().hex}"}
         try:
-            body = await request.json()
-            messages = body["messages"]
-            users = [_text_of(m.get("content", "")) for m in messages if m.get("role") == "user"]
-            partial = "".join(_text_of(m.get("content", "")) for m in messages if m.get("role") == "assistant")
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return _error(400, "invalid_request_error", "Expected a JSON body with a 'messages' list.")
-        lab = body.get("lab") or {}
-        fault = lab.get("fault")
-        if fault is not None and fault not in FAULTS:
-            return _error(400, "invalid_request_error", f"Unknown fault {fault!r}; choose one of {', '.join(FAULTS)}.")
-        prompt = users[0] if users else ""
-        record = RequestRecord(id=f"chatcmpl-lab-{next(self._ids)}", prompt=prompt, stream=bool(body.get("stream")), fault=fault)
-        self.requests.append(record)
-        if fault == "rate_limit":
-            record.end("rejected")
-            retry_after = str(lab.get("retry_after", 2))
-            return _error(429, "rate_limit_exceeded", "Rate limit reached; retry later.", {"Retry-After": retry_after})
-        if fault == "server_error":
-            record.end("rejected")
-            return _error(500, "server_error", "The model failed before answering.")
-        tokens = reply_for(prompt, lab.get("tokens"))
-        full = "".join(tokens)
-        if partial and full.startswith(partial):  # "continue": the rest of the same reply
-            tokens = tokenize(full[len(partial):]) if len(full) > len(partial) else []
-        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-        finish_reason = "stop"
-        if max_tokens is not None and len(tokens) > max_tokens:
-            tokens, finish_reason = tokens[:max_tokens], "length"
-        pace = (float(lab.get("first_token_delay", self.first_token_delay)), float(lab.get("token_delay", self.token_delay)))
-        usage = {"prompt_tokens": len(tokenize(prompt)), "completion_tokens": len(tokens), "total_tokens": len(tokenize(prompt)) + len(tokens)}
-        if not record.stream:
+            check_key(request.headers.get("authorization"), OFFLINE_API_KEY)
             try:
-                await asyncio.sleep(pace[0] + pace[1] * max(0, len(tokens) - 1))
-            except asyncio.CancelledError:
-                record.end("cancelled")
-                raise
-            record.tokens_sent = len(tokens)
-            record.end("finished")
-            return {
-                "id": record.id, "object": "chat.completion", "created": int(time.time()), "model": MODEL_NAME,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(tokens)}, "finish_reason": finish_reason}],
-                "usage": usage,
-            }
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        chunks = self._stream(record, tokens, pace, finish_reason, usage if include_usage else None, fault, int(lab.get("fault_at", 3)))
-        return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+                body = await request.json()
+            except ValueError:
+                body = None
+            chat = parse_request(body, MODEL_NAME)
+        except APIError as exc:
+            return exc.response(headers)
+        reply = plan_reply(chat)
+        headers.update(self._rate.headers(reply.prompt_tokens + len(reply.deltas()) * chat.n))
+        fault = chat.lab.get("fault")
+        record = RequestRecord(
+            id=f"chatcmpl-lab-{next(self._ids)}", prompt=reply.question, stream=chat.stream, fault=fault,
+            request_id=headers["x-request-id"], prompt_tokens=reply.prompt_tokens, kind=reply.kind, turns=reply.turns,
+        )
+        self.requests.append(record)
+        if fault in ("rate_limit", "server_error"):
+            record.end("rejected")
+            if fault == "rate_limit":
+                headers.update({"x-ratelimit-remaining-requests": "0", "Retry-After": str(chat.lab.get("retry_after", 2))})
+                return APIError(429, "Rate limit reached for requests; retry later.", type="requests", code="rate_limit_exceeded").response(headers)
+            return APIError(500, "The model failed before answering.", type="server_error").response(headers)
+        pace = (float(chat.lab.get("first_token_delay", self.first_token_delay)), float(chat.lab.get("token_delay", self.token_delay)))
+        if not chat.stream:
+            return await self._whole(record, reply, chat, pace, headers)
+        stream = _Stream(record, reply, chat, pace)
+        return StreamingResponse(stream.chunks(), media_type="text/event-stream", headers={**headers, "Cache-Control": "no-cache"})
 
-    async def _stream(self, record, tokens, pace, finish_reason, usage, fault, fault_at):
-        first_delay, token_delay = pace
-        start = time.monotonic()
-
-        def chunk(delta: dict, finish: str | None = None, **extra) -> bytes:
-            payload = {
-                "id": record.id, "object": "chat.completion.chunk", "created": int(time.time()), "model": MODEL_NAME,
-                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], **extra,
-            }
-            return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
-
+    async def _whole(self, record: RequestRecord, reply: Reply, chat: ChatRequest, pace: tuple[float, float], headers: dict):
+        tokens = len(reply.deltas())
         try:
-            yield chunk({"role": "assistant", "content": ""})
-            for i, token in enumerate(tokens):
+            await asyncio.sleep(pace[0] + pace[1] * max(0, tokens - 1))
+        except asyncio.CancelledError:
+            record.end("cancelled")
+            raise
+        record.tokens_sent = tokens * chat.n
+        record.end("finished")
+        message = {"role": "assistant", "content": reply.content, "refusal": None}
+        if reply.tool_calls:
+            message["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in reply.tool_calls]
+        body = {
+            "id": record.id, "object": "chat.completion", "created": int(time.time()), "model": MODEL_NAME,
+            "choices": [{"index": i, "message": message, "logprobs": None, "finish_reason": reply.finish_reason} for i in range(chat.n)],
+            "usage": record.usage,
+        }
+        return JSONResponse(body, headers=headers)
+
+
+def _model_card() -> dict:
+    return {"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "streaming-lab"}
+
+
+class _Stream:
+    """The chunks of one streamed reply, paced, with the lab's faults, recording what was sent."""
+
+    def __init__(self, record: RequestRecord, reply: Reply, chat: ChatRequest, pace: tuple[float, float]) -> None:
+        self.record, self.reply, self.chat, self.pace = record, reply, chat, pace
+        self.created = int(time.time())
+
+    def _event(self, choices: list[dict], **extra) -> bytes:
+        payload = {"id": self.record.id, "object": "chat.completion.chunk", "created": self.created, "model": MODEL_NAME, "choices": choices, **extra}
+        if self.chat.include_usage:
+            payload.setdefault("usage", None)  # as the API reference says: null on every chunk but the last
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
+
+    def _step(self, delta: dict, finish: str | None = None) -> bytes:
+        return self._event([{"index": i, "delta": delta, "logprobs": None, "finish_reason": finish} for i in range(self.chat.n)])
+
+    async def chunks(self):
+        record, lab = self.record, self.chat.lab
+        fault, fault_at = lab.get("fault"), int(lab.get("fault_at", 3))
+        first_delay, token_delay = self.pace
+        start = time.monotonic()
+        try:
+            yield self._step({"role": "assistant", "content": None if self.reply.kind == "tool_calls" else "", "refusal": None})
+            for i, delta in enumerate(self.reply.deltas()):
                 if i == fault_at and fault in ("error_after", "drop_after", "stall_after"):
                     if fault == "error_after":
                         record.end("error")
-                        error = {"message": "The model failed mid-answer (simulated).", "type": "server_error", "code": "model_error"}
+                        error = {"message": "The model failed mid-answer (simulated).", "type": "server_error", "param": None, "code": "model_error"}
                         yield f"data: {json.dumps({'error': error})}\n\n".encode()
                         return
                     if fault == "drop_after":
@@ -216,29 +369,17 @@ class EmbeddedModel:
                         raise SimulatedDrop("simulated network drop")
                     await asyncio.sleep(3600)  # stall: only a client timeout or disconnect ends it
                 await asyncio.sleep(max(0.0, start + first_delay + i * token_delay - time.monotonic()))
-                yield chunk({"content": token})
-                record.tokens_sent = i + 1
-            yield chunk({}, finish_reason)
-            if usage is not None:
-                payload = {"id": record.id, "object": "chat.completion.chunk", "created": int(time.time()), "model": MODEL_NAME, "choices": [], "usage": usage}
-                yield f"data: {json.dumps(payload)}\n\n".encode()
+                yield self._step(delta)
+                record.tokens_sent = (i + 1) * self.chat.n
+            yield self._step({}, self.reply.finish_reason)
+            if self.chat.include_usage:
+                yield self._event([], usage=record.usage)
             if fault != "no_done":
                 yield b"data: [DONE]\n\n"
             record.end("finished")
         except (asyncio.CancelledError, GeneratorExit):
             record.end("cancelled")  # the client went away: stop generating
             raise
-
-
-def _text_of(content) -> str:
-    if isinstance(content, str):
-        return content
-    return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-
-
-def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
-    kind = "invalid_request_error" if status == 400 else code
-    return JSONResponse({"error": {"message": message, "type": kind, "code": code}}, status_code=status, headers=headers)
 
 
 _model: EmbeddedModel | None = None
@@ -261,10 +402,18 @@ def chat_model(*, quiet: bool = False, offline: bool = False, **kwargs):
     """A `ChatOpenAI`: the real API when OPENAI_API_KEY is set, else the embedded model over real HTTP.
 
     `offline=True` always uses the embedded model: lessons that inject faults or compare
-    exact replies need it.
+    exact replies need it. Both report usage while streaming (`stream_usage`), as ChatOpenAI
+    does by default for the real API only.
     """
     from langchain_openai import ChatOpenAI
 
+    kwargs.setdefault("stream_usage", True)
+    if sys.version_info < (3, 12):
+        # LangChain bounds each streamed chunk with asyncio.wait_for, which on Python 3.11 can
+        # swallow a cancellation that arrives as a chunk completes (CPython gh-86296, fixed in
+        # 3.12): the cancelled task then reads the stream to its end and the model never sees
+        # the client leave. None turns that per-chunk bound off; the HTTP timeouts remain.
+        kwargs.setdefault("stream_chunk_timeout", None)
     if os.environ.get("OPENAI_API_KEY") and not offline:
         kwargs.setdefault("model", os.environ.get("OPENAI_MODEL", "gpt-4o-mini"))
         kwargs.pop("extra_body", None)  # lab controls mean nothing to the real API
@@ -295,3 +444,30 @@ def server_chat_model(**kwargs):
 
     kwargs.setdefault("max_retries", 0)  # tell the client about a 429 at once, with its Retry-After
     return chat_model(quiet=True, http_async_client=httpx.AsyncClient(timeout=httpx.Timeout(60.0, read=None)), **kwargs)
+
+
+class LazyModel:
+    """A chat model made on first use, so it belongs to the event loop that first uses it.
+
+    A server builds its routes before its loop runs; `LazyModel(factory)` stands in for the
+    model until the first request, then passes every attribute to `factory()`'s model.
+    `LazyModel()` uses `server_chat_model`.
+    """
+
+    def __init__(self, factory=server_chat_model) -> None:
+        self._factory = factory
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = self._factory()
+        return self._model
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):  # never build the model for private lookups (copy, pickle, repr)
+            raise AttributeError(name)
+        return getattr(self.model, name)
+
+    def __repr__(self) -> str:
+        return f"LazyModel({'not made yet' if self._model is None else self._model.__class__.__name__})"

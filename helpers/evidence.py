@@ -25,10 +25,12 @@ KEYS = {
     "server.first_byte": "first byte and total time, streamed against buffered (03)",
     "server.memory_peak": "peak memory of a large response, streamed against built whole (03)",
     "model.first_token": "first text and total time, astream against ainvoke (04)",
+    "agent.history_tokens": "prompt and completion tokens per turn of a multi-turn chat, from usage (05)",
+    "agent.stopped_stream": "what a stopped stream cost: chunks received, tokens generated, stop delay (05)",
     "transport.bytes": "bytes each way for one answer over SSE and WebSocket (07)",
     "transport.stop_latency_ms": "time from a stop request to the final event (07)",
-    "cost.framing": "bytes on the wire for one answer under each framing (09)",
-    "cost.partial_json": "the cost of parsing partial JSON at every chunk (09)",
+    "cost.framing": "bytes on the wire for one answer under each framing, and the model API's own chunk stream (09)",
+    "cost.partial_json": "how re-parsing partial JSON at every chunk grows with the document, against an incremental parser: fitted exponents (09)",
     "cost.decision_table": "the decision table built from the measured grid (09)",
 }
 

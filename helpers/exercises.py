@@ -98,15 +98,16 @@ async def check_collect_tokens(collect_tokens, url: str) -> None:
     _require(inspect.isawaitable(result), "collect_tokens must be an async function (`async def`).")
     got = await result
     async with httpx.AsyncClient(timeout=60) as client:
-        async with aconnect_sse(client, "GET", f"{url}/chat", params={"prompt": prompt}) as source:
+        created = await client.post(f"{url}/streams", json={"prompt": prompt})
+        async with aconnect_sse(client, "GET", url + created.json()["url"]) as source:
             done = [json.loads(sse.data) async for sse in source.aiter_sse() if sse.event == "done"][-1]
     _require(isinstance(got, str), f"return the text as a str; got {type(got).__name__}.")
-    _require(got == done["text"], f"expected {done['text'][:60]!r}…, got {got[:60]!r}…: keep only `token` events, and json.loads each data.")
+    _require(got == done["text"], f"expected {done['text'][:60]!r}…, got {got[:60]!r}…: create the stream with POST, follow its url, keep only `token` events, and json.loads each data.")
     _passed(f"collected {len(got)} characters, equal to the done event's text")
 
 
 async def check_resume_text(resume_text, url: str) -> None:
-    """05: drop after some tokens, resume with Last-Event-ID, every token exactly once."""
+    """06: drop after some tokens, resume with Last-Event-ID, every token exactly once."""
     from .embedded_model import reply_for
 
     prompt = "What is SSE?"
@@ -115,7 +116,7 @@ async def check_resume_text(resume_text, url: str) -> None:
     got = await result
     full = "".join(reply_for(prompt))
     _require(isinstance(got, str), f"return the text as a str; got {type(got).__name__}.")
-    _require(got == full, f"expected the whole answer {full[:40]!r}…; got {got[:80]!r}… (a token missing or repeated?).")
+    _require(got == full, f"expected the whole answer {full[:40]!r}…; got {got[:80]!r}… (a token missing or repeated? resume the same stream with the last id you saw).")
     _passed("resumed without a gap or a repeat")
 
 
@@ -166,3 +167,63 @@ async def check_minimal_stream(make_app) -> None:
     _require(done, "end with an `event: done` that has a data line (without data a browser never dispatches it).")
     _require(times[-1] - times[0] >= 0.25, "the words arrived together: wait 0.1 s before each (await asyncio.sleep).")
     _passed("a correct streaming endpoint, written by hand")
+
+
+async def check_final_fields(final_fields) -> None:
+    """05: yield each top-level field of streamed JSON once, as soon as it is final."""
+    _require(inspect.isasyncgenfunction(final_fields), "final_fields must be an async generator function: `async def` with `yield` inside.")
+    title, steps = "Stream stops after the first token", ["Open the page", "Send a long prompt"]
+    partials = [
+        {}, {"title": ""}, {"title": "Stream"}, {"title": "Stream stops"}, {"title": title},
+        {"title": title, "priority": ""}, {"title": title, "priority": "urgent"},
+        {"title": title, "priority": "urgent", "steps": []}, {"title": title, "priority": "urgent", "steps": ["Open"]},
+        {"title": title, "priority": "urgent", "steps": ["Open the page"]}, {"title": title, "priority": "urgent", "steps": steps},
+    ]
+    final, arrived = partials[-1], 0
+    due = {"title": 6, "priority": 8, "steps": len(partials)}  # partials seen when each field became final
+
+    async def stream():
+        nonlocal arrived
+        for partial in partials:
+            arrived += 1
+            yield partial
+
+    seen: dict = {}
+    async for item in final_fields(stream()):
+        _require(isinstance(item, tuple) and len(item) == 2, f"yield (field, value) pairs; got {item!r}.")
+        field, value = item
+        _require(field not in seen, f"you yielded {field!r} twice: yield each field once, when it is final.")
+        _require(
+            value == final.get(field),
+            f"you yielded {field}={value!r}, but it grew to {final.get(field)!r}: a partial value is only what has arrived so far. "
+            "JSON keys arrive in order, so a field is final once the next field has appeared, or the stream has ended.",
+        )
+        _require(
+            arrived <= due[field],
+            f"{field!r} was final after partial {due[field]} of {len(partials)}, but you yielded it only after partial {arrived}: "
+            "yield each field as soon as the next one starts, so the app can act early.",
+        )
+        seen[field] = value
+    _require(bool(seen), "nothing was yielded: the object had three fields, and each one became final at some point.")
+    missing = [f for f in final if f not in seen]
+    _require(not missing, f"never yielded: {missing}. The last field is final when the stream ends, after the last partial object.")
+
+    import json
+
+    from langchain_core.output_parsers import JsonOutputParser
+
+    from .embedded_model import chat_model
+
+    schema = {"type": "object", "properties": {"title": {"type": "string"}, "priority": {"enum": ["low", "urgent"]}, "steps": {"type": "array", "items": {"type": "string"}}}}
+    chain = chat_model(quiet=True, offline=True).bind(response_format={"type": "json_object"}) | JsonOutputParser()
+    last: dict = {}
+
+    async def live_stream():
+        nonlocal last
+        async for partial in chain.astream(f"An urgent ticket, in JSON with this schema: {json.dumps(schema)}"):
+            last = partial
+            yield partial
+
+    live = [item async for item in final_fields(live_stream())]
+    _require(dict(live) == last and len(live) == len(last), f"on a stream from the model you yielded {live!r}; its final object was {last!r}.")
+    _passed(f"each field yielded once, as soon as it was final ({len(seen)} fields here, {len(live)} on a live stream from the model)")

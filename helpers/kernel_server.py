@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-__all__ = ["ServerHandle", "ServerStartError", "SimulatedDrop", "serve", "running_servers", "stop_all", "public_url", "server_errors"]
+__all__ = ["LoopbackAddresses", "ServerHandle", "ServerStartError", "SimulatedDrop", "serve", "running_servers", "stop_all", "public_url", "server_errors"]
 
 _servers: dict[str, "ServerHandle"] = {}
 _lock = threading.Lock()
@@ -48,13 +48,10 @@ class _HideSimulatedDrops(logging.Filter):
 _HIDE_DROPS = _HideSimulatedDrops()
 
 
-@dataclass
-class ServerHandle:
-    name: str
+class LoopbackAddresses:
+    """`url` and `public_url` of anything listening on 127.0.0.1:`self.port`."""
+
     port: int
-    server: uvicorn.Server = field(repr=False)
-    thread: threading.Thread = field(repr=False)
-    sock: socket.socket = field(repr=False)
 
     @property
     def url(self) -> str:
@@ -65,6 +62,15 @@ class ServerHandle:
     def public_url(self) -> str:
         """The address for the browser, through jupyter-server-proxy."""
         return public_url(self.port)
+
+
+@dataclass
+class ServerHandle(LoopbackAddresses):
+    name: str
+    port: int
+    server: uvicorn.Server = field(repr=False)
+    thread: threading.Thread = field(repr=False)
+    sock: socket.socket = field(repr=False)
 
     @property
     def running(self) -> bool:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["LocalService", "ServiceUnavailable", "ServiceStartError", "find_program", "start_service", "running_services", "free_port"]
+__all__ = ["LocalService", "ServiceHandle", "ServiceUnavailable", "ServiceStartError", "find_program", "start_service", "running_services", "free_port"]
 
 _services: dict[str, LocalService] = {}
 _lock = threading.Lock()
@@ -107,6 +107,33 @@ class LocalService:
                 del _services[self.name]
 
 
+@dataclass
+class ServiceHandle:
+    """Base for what a helper returns about its LocalService (a Redis server, a relay replica)."""
+
+    service: LocalService
+
+    @property
+    def port(self) -> int:
+        return self.service.port
+
+    @property
+    def running(self) -> bool:
+        return self.service.running
+
+    def log(self, lines: int = 20) -> str:
+        return self.service.log(lines)
+
+    def stop(self) -> None:
+        self.service.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
 def _accepts(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -122,12 +149,13 @@ def start_service(
     ready: Callable[[LocalService], bool] | None = None,
     startup_timeout: float = 15.0,
     attempts: int = 3,
+    env: dict[str, str] | None = None,
 ) -> LocalService:
     """Start `command(port, folder)` as a child process and return once its port accepts connections.
 
     `ready(service)` may add a check of its own (a PING, a GET). A service running under the
     same name is stopped first. If another program takes the port between the choice and the
-    bind, the start is tried again on a new port.
+    bind, the start is tried again on a new port. `env` replaces the child's environment.
     """
     with _lock:
         old = _services.pop(name, None)
@@ -139,7 +167,7 @@ def start_service(
         with open(folder / "output.log", "wb") as output:
             process = subprocess.Popen(
                 command(port, folder), cwd=folder, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_die_with_parent, env=env,
             )
         service = LocalService(name=name, port=port, process=process, folder=folder)
         deadline = time.monotonic() + startup_timeout

@@ -29,6 +29,23 @@ def run():
         yield runner.run
 
 
+@pytest.fixture(scope="session")
+def redis_url():
+    """A private redis-server for the session. Where none is installed the Redis tests are skipped
+    with the install line, unless STREAMING_LAB_REQUIRE_REDIS is set (CI): then they fail."""
+    from helpers.local_service import ServiceUnavailable
+    from helpers.redis_server import start_redis
+
+    try:
+        server = start_redis("test-redis")
+    except ServiceUnavailable as missing:
+        if os.environ.get("STREAMING_LAB_REQUIRE_REDIS"):
+            pytest.fail(str(missing), pytrace=False)
+        pytest.skip(str(missing))
+    with server:
+        yield server.url
+
+
 def pytest_terminal_summary(terminalreporter, config):
     """Where the notebook tests spend their time, so whoever adds a notebook sees what it costs."""
     from .notebook_runner import NOTEBOOK_TIMES

@@ -1,11 +1,12 @@
-// Shared by the pages: page state, coalesced rendering, and a record of what arrived
-// (window.lab) that the notebooks' browser tests read.
+// Shared by the relay's pages: page state, coalesced rendering, and a record of what arrived
+// (window.lab) that the browser tests read.
 const lab = (window.lab = {
-  state: "idle", text: "", docs: [], errors: [], arrivals: [], opens: 0, reconnects: 0, lastEventId: "", done: null,
+  state: "idle", text: "", docs: [], errors: [], arrivals: [], opens: 0, reconnects: 0,
+  lastEventId: "", streamId: "", done: null, httpErrors: [],
 });
 const $ = (id) => document.getElementById(id);
 
-// The chat controls both pages share, placed where the page has <div id="chat">.
+// The chat controls the pages share, placed where the page has <div id="chat">.
 $("chat").innerHTML = `
   <input id="prompt" size="50" value="What is SSE?"> <button id="send">Send</button>
   <button id="retry" hidden>Retry: continue from here</button>
@@ -38,10 +39,11 @@ function onToken(data) {
   render();
 }
 
-function onRetrieval(doc) {
-  lab.docs.push(doc);
+function onStep(step) {
+  if (step.step !== "retrieval") return;
+  lab.docs.push(step);
   const item = document.createElement("li");
-  item.textContent = `${doc.title}: ${doc.text}`;
+  item.textContent = `${step.title}: ${step.text}`;
   $("docs").append(item);
 }
 
@@ -49,32 +51,58 @@ function onStreamError(err) {
   // Keep the partial text: it is the user's, and a retry continues from it.
   lab.errors.push(err);
   const wait = err.retry_after ? ` Retry after ${err.retry_after} s.` : "";
-  $("error").textContent = `${err.code}: ${err.message}${wait}`;
-  $("retry").hidden = false;
+  $("error").textContent = `${err.code}: ${err.message}${wait} (request ${err.request_id})`;
+  if (err.code !== "gap") $("retry").hidden = false; // after a gap the stream goes on, and done brings the whole text
 }
 
 function onDone(done) {
   lab.done = done;
   lab.text = done.text; // the server's copy is the exact final text
   render();
-  setState(done.complete ? "done" : "error", done.complete ? `done: ${lab.arrivals.length} tokens (this request took ${done.elapsed} s)` : "stopped early: partial text kept");
+  const messages = {
+    complete: `done: ${lab.arrivals.length} tokens (this answer took ${done.elapsed} s)`,
+    stopped: "stopped: partial text kept",
+    error: "stopped early: partial text kept",
+    interrupted: "the server restarted: partial text kept",
+  };
+  setState(done.complete ? "done" : done.reason === "stopped" ? "stopped" : "error", messages[done.reason] || done.reason);
 }
 
-// The prompt and the lab controls come from this page's own URL (?prompt=...&fault=...).
+// The page's settings: the prompt in the URL's #fragment, which the browser never sends to a
+// server (no request head to outgrow, no access log); lab controls in the ?query or the #fragment.
+function setting(key) {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  return fragment.get(key) ?? new URLSearchParams(location.search).get(key);
+}
+
+// The JSON body of POST streams (and POST chat).
 function chatQuery(continueFrom) {
-  const page = new URLSearchParams(location.search);
-  const query = { prompt: $("prompt").value };
+  const body = { prompt: $("prompt").value };
   for (const key of ["fault", "fault_at", "tokens", "token_delay", "timeout"]) {
-    if (page.get(key) && !continueFrom) query[key] = page.get(key);
+    if (setting(key) !== null && !continueFrom) body[key] = Number.isNaN(Number(setting(key))) ? setting(key) : Number(setting(key));
   }
-  if (continueFrom) query.continue_from = continueFrom;
-  return query;
+  if (continueFrom) body.continue_from = continueFrom;
+  return body;
 }
 
-function setupPage(start) {
-  const page = new URLSearchParams(location.search);
-  if (page.get("prompt")) $("prompt").value = page.get("prompt");
-  $("send").onclick = () => { lab.text = ""; $("error").textContent = ""; $("docs").textContent = ""; start(""); };
+async function refused(response) {
+  let detail = "";
+  try { detail = JSON.stringify((await response.json()).detail); } catch (e) { /* not JSON */ }
+  lab.httpErrors.push(response.status);
+  setState("error", `HTTP ${response.status}: ${detail}`);
+}
+
+function clearPage() {
+  lab.text = ""; lab.docs = []; lab.arrivals = []; lab.errors = []; lab.done = null;
+  $("error").textContent = ""; $("docs").textContent = ""; $("output").textContent = "";
+}
+
+// `start(continueFrom)` begins a new answer; `resume()`, if the page has one, picks up an answer
+// the page was showing before a reload. Either runs at load with ?autostart=1.
+function setupPage(start, resume) {
+  if (setting("prompt")) $("prompt").value = setting("prompt");
+  $("send").onclick = () => { clearPage(); start(""); };
   $("retry").onclick = () => { $("retry").hidden = true; $("error").textContent = ""; start(lab.text); };
-  if (page.get("autostart")) start("");
+  if (resume && resume()) return;
+  if (setting("autostart")) start("");
 }

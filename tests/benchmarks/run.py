@@ -4,7 +4,8 @@ Sections:
   1. four SSE server paths on loopback: events/s, time to first byte over the producer's
      first-token delay, and peak memory of a large response streamed against buffered;
   2. end to end: first token visible in JupyterLab's widget after Run, measured in Chromium;
-  3. the whole suite: `make unit`, `make notebook-tests` and `make test`, wall time.
+  3. the whole suite: `make unit`, `make notebook-tests` and `make test`, wall time;
+and how fast a cancelled client stops the model, against the 100 ms target (cancellation.py).
 Medians of several runs; ratios are against the raw ASGI floor.
 """
 
@@ -30,6 +31,7 @@ from sse_starlette import EventSourceResponse as StarletteEventSourceResponse
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from cancellation import cancellation_section  # noqa: E402  (tests/benchmarks/cancellation.py)
 from helpers.kernel_server import serve  # noqa: E402
 from helpers.sse import encode  # noqa: E402
 
@@ -219,6 +221,7 @@ def main() -> None:
         *first_token_in_jupyterlab(), "",
         "## 3. The whole suite", "",
         *suite_times(), "",
+        *cancellation_section(), "",
     ]
     out = ROOT / "tests" / "benchmarks" / "RESULTS.md"
     out.write_text("\n".join(sections))

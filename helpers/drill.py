@@ -1,0 +1,448 @@
+"""The interview drill's strong answers, in 中文 and in English, filled from the learner's own measurements.
+
+The four questions come from the Chinese interview notes the course started from. Each answer is a
+list of points; each point holds a Chinese and an English template with the same placeholders,
+and both are filled from one set of facts derived from `helpers.evidence.load()`. So the two
+languages cannot drift apart, and no number is typed into either of them.
+
+The Chinese is written Chinese, not a word-for-word translation: short sentences, the standard
+technical terms (the glossary's), and the English term in parentheses where a term first appears.
+
+    found = await measure_missing()          # the quick stand-ins notebook 11 uses for skipped notebooks
+    DrillView(found)                         # a widget: 中文 / English / both
+    markdown(found, "zh")                    # or text(found, "en"), for a cell or a file
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from dataclasses import dataclass, field
+
+from . import evidence
+from .glossary import inline_html
+
+__all__ = ["Point", "Question", "QUESTIONS", "LANGUAGES", "QUICK", "facts", "render", "markdown", "text", "to_html", "placeholders", "measure_missing", "DrillView"]
+
+LANGUAGES = ("zh", "en", "both")
+# What notebook 11 measures on the spot when the notebook that records it was skipped: each takes seconds.
+QUICK = ("server.first_byte", "cost.framing")
+
+
+@dataclass(frozen=True)
+class Point:
+    zh: str
+    en: str
+    needs: tuple[str, ...] = ()  # evidence names whose facts the templates use
+    quotes: tuple[str, ...] = ()  # the source material's own words, quoted in both templates
+
+
+@dataclass(frozen=True)
+class Question:
+    number: int
+    asked_zh: str  # the source material's own words
+    asked_en: str
+    points: tuple[Point, ...] = field(repr=False)
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        1,
+        "请解释什么是流式输出,以及它与普通响应的区别",
+        "Explain what streaming output is, and how it differs from a normal response.",
+        (
+            Point("流式输出（streaming）就是边生成边发送：服务端不等回答写完，写出一部分就发一部分。我从三个层面来讲。",
+                  "Streaming means sending the answer while it is being produced, not after it is finished. I explain it at three levels."),
+            Point("**协议层面**：大模型接口一般用服务器发送事件（Server-Sent Events，SSE）。它是一个 `Content-Type` 为 `text/event-stream` 的普通 HTTP 响应，回答写完之前一直不关闭。"
+                  "响应体是一个事件流（event stream）：每个事件由 `data:` 行组成，以空行结束。SSE 只是格式之一，分块传输的 NDJSON、WebSocket、gRPC 流也都能流式输出。",
+                  "**Protocol.** Chat APIs use Server-Sent Events (SSE): one ordinary HTTP response with `Content-Type: text/event-stream` that stays open until the answer is done. "
+                  "Its body is an event stream: each event is `data:` lines ended by a blank line. SSE is one format among several; chunked HTTP with NDJSON, WebSocket and gRPC streams stream too."),
+            Point("**实现层面**：Python 后端用异步生成器（async generator）逐段 `yield` 出内容。注意，FastAPI 的 `StreamingResponse` 只是把 `yield` 出来的字节原样发出，并不会封装成 SSE。"
+                  "事件的分帧（framing）要么自己写，要么交给 `fastapi.sse`。",
+                  "**Implementation.** In Python the handler is an async generator that yields the answer piece by piece. FastAPI's `StreamingResponse` sends the bytes each `yield` gives it as they are; "
+                  "it does not frame SSE. I frame the events myself, or let `fastapi.sse` do it."),
+            Point("**应用层面**：用户能更早看到第一个字，也就是打字机效果（typewriter effect）。我实测过：流式响应的首字节时间（time to first byte，TTFB）是 {fb_streamed} 秒，"
+                  "普通响应（buffered response）是 {fb_buffered} 秒；总耗时分别是 {fb_total_streamed} 秒和 {fb_total_buffered} 秒。活一样多，只是开始得早。",
+                  "**Application.** The user sees the first words early: the typewriter effect. I measured it: the first byte arrived after {fb_streamed} s streamed and after {fb_buffered} s buffered, "
+                  "and the total time was {fb_total_streamed} s against {fb_total_buffered} s. The same work, started earlier.",
+                  needs=("server.first_byte",)),
+            Point("换成聊天模型也一样（{ft_model}）：`astream` 的首 token 时延（time to first token）是 {ft_astream} 秒，`ainvoke` 要等 {ft_ainvoke} 秒才拿到完整回答。",
+                  "With a chat model ({ft_model}) it is the same: `astream` gave the first token after {ft_astream} s, while `ainvoke` returned the whole reply after {ft_ainvoke} s.",
+                  needs=("model.first_token",)),
+            Point("常有人把两者说成短连接对长连接（long-lived connection），原文的表格就写着“短连接(请求-响应)”对“长连接(持续推送)”。"
+                  "其实 HTTP/1.1 的普通响应也会复用连接。流式输出真正拉长的是响应，而不是连接。",
+                  "People often call it a short connection against a long one; the source's table says “短连接(请求-响应)” against “长连接(持续推送)” (short connection, request-response, against long connection, continuous push). "
+                  "But HTTP/1.1 keeps connections open for normal responses too. What streaming makes long is the response, not the connection.",
+                  quotes=("短连接(请求-响应)", "长连接(持续推送)")),
+            Point("和普通响应的根本区别在于：状态码随第一个字节一起发出。之后再出错，状态码已经改不了，只能在流里发送错误事件（error event），见问题 3。",
+                  "The real difference from a normal response: the status code goes out with the first byte. A failure after that cannot change it; it has to travel in the stream as an error event (question 3)."),
+        ),
+    ),
+    Question(
+        2,
+        "SSE 和 WebSocket 有什么区别?什么时候用 SSE,什么时候用 WebSocket?",
+        "What is the difference between SSE and WebSocket? When do you use SSE, and when WebSocket?",
+        (
+            Point("我从五个维度来比较，每一个我都实际验证过。",
+                  "I compare them on five dimensions, and I have seen each one happen."),
+            Point("**协议**：SSE 就是普通的 HTTP 响应。WebSocket 是独立的协议：先用一个 HTTP 请求完成协议升级（protocol upgrade，`101 Switching Protocols`），之后双方收发的是帧。",
+                  "**Protocol.** SSE is an ordinary HTTP response. WebSocket is a protocol of its own: an HTTP request is upgraded (`101 Switching Protocols`), and from then on both sides send frames."),
+            Point("同一个回答，我数过线上的字节：SSE 上行 {tb_sse_up} 字节、下行 {tb_sse_down} 字节；WebSocket 不压缩时上行 {tb_ws_up} 字节、下行 {tb_ws_down} 字节，"
+                  "开启 permessage-deflate 压缩后下行 {tb_wsd_down} 字节。",
+                  "For the same answer I counted the bytes on the wire: SSE {tb_sse_up} B up and {tb_sse_down} B down; WebSocket {tb_ws_up} B up and {tb_ws_down} B down uncompressed, "
+                  "and {tb_wsd_down} B down with permessage-deflate.",
+                  needs=("transport.bytes",)),
+            Point("**通信方向**：SSE 只从服务端发往客户端，是典型的服务端推送（server push）。但客户端随时可以另发 HTTP 请求，只是不能走同一条连接。"
+                  "WebSocket 则在一条连接上双向通信（two-way communication）。",
+                  "**Direction.** SSE runs from server to client only. The client can still send whenever it likes, with separate HTTP requests; it just cannot send on the same connection. "
+                  "WebSocket is two-way on one connection."),
+            Point("我测过中途停止生成：WebSocket 发一条消息用了 {stop_ws} 毫秒，SSE 另发一个 POST 用了 {stop_sse} 毫秒。做一个“停止”按钮，两种都够快。",
+                  "I measured a stop in the middle of a stream: {stop_ws} ms with a WebSocket message, {stop_sse} ms with a separate POST beside SSE. Both are fast enough for a Stop button.",
+                  needs=("transport.stop_latency_ms",)),
+            Point("**浏览器 API**：`EventSource` 会自己解析事件，但只能发 GET，也不能加自定义请求头。要 POST 或带请求头，就用 `fetch()` 读流，自己解析。"
+                  "WebSocket 给的是一条条消息，上面的协议要自己设计。",
+                  "**Browser API.** `EventSource` parses the events for me, but it only sends GET, without custom headers. For a POST or a header, I read the stream with `fetch()` and parse it myself. "
+                  "WebSocket gives me messages; the protocol on top is mine to design."),
+            Point("**重连**（reconnection）：连接断了，`EventSource` 会自动重新连接，并带上 `Last-Event-ID` 请求头。只要事件带了 `id:`，服务端就能断点续传（resume）。"
+                  "WebSocket 断了就是断了，重连和续传都要自己写。",
+                  "**Reconnection.** When the connection drops, `EventSource` reconnects by itself and sends `Last-Event-ID`; if the events carry `id:`, the server can resume. "
+                  "A WebSocket stays closed: reconnecting and resuming are application code."),
+            Point("**代理**：两者都能穿过 HTTP 代理。但会缓冲的代理会把 SSE 攒到结束才一起发出，这就是代理缓冲（proxy buffering）：nginx 这类反向代理（reverse proxy）要加 `X-Accel-Buffering: no`，"
+                  "jupyter-server-proxy 只在 `Accept: text/event-stream` 时才流式转发。空闲的流还要定期发心跳（heartbeat），否则会被代理的读超时（timeout）切断。WebSocket 则要求每一跳都允许协议升级。",
+                  "**Proxies.** Both pass through HTTP proxies, but a buffering proxy holds SSE back until the end: a reverse proxy such as nginx needs `X-Accel-Buffering: no`, "
+                  "and jupyter-server-proxy streams only when `Accept` is `text/event-stream`. An idle stream also needs a heartbeat, or the proxy's read timeout cuts it. WebSocket needs the upgrade allowed on every hop."),
+            Point("**怎么选**：带“停止”按钮的聊天回答，本质上是单向的：用 SSE，停止时另发一个 POST。协作白板这种每个客户端都不停发送的场景，才需要 WebSocket。",
+                  "**My choice.** A chat answer with a Stop button is one-way traffic: SSE, and a POST for the stop. A collaborative whiteboard, where every client sends all the time, needs WebSocket."),
+        ),
+    ),
+    Question(
+        3,
+        "流式输出中如何处理错误?如果生成到一半出错了怎么办?",
+        "How do you handle errors in streaming output? What if generation fails halfway?",
+        (
+            Point("难点在于：第一个字节发出后，状态码就定死是 200，发出去的内容也收不回来。所以我按错误发生的时机分开处理。",
+                  "The difficulty: after the first byte, the status is 200 for good, and what was sent cannot be taken back. So I sort errors by when they happen."),
+            Point("**流开始之前**：先做参数验证（validation）。请求不合法就直接返回 4xx，比如 FastAPI 对不合法的请求体返回 422，流的一个字节都不发。",
+                  "**Before the stream.** Validate first. A bad request gets a 4xx, for example FastAPI's 422 for an invalid body, before any byte of the stream."),
+            Point("**流进行中**：模型报错、超时、上游限流（rate limiting，HTTP 429），都转换成一个错误事件，只带错误码和请求 ID，详细信息只写进日志。"
+                  "然后发一个 `done` 事件，带上已经生成的部分结果（partial answer）。前端保留已经显示的内容，并提供重试。",
+                  "**During the stream.** A model error, a timeout or an upstream rate limit (HTTP 429) becomes an error event that carries a code and a request id; the details go to the log only. "
+                  "Then a `done` event carries the partial answer. The client keeps what it has shown and offers to retry."),
+            Point("这个事件不要叫 `error`。`EventSource` 自己的连接错误也叫 `error`，两者混在一起，前端就分不清是服务端报错还是连接断了。",
+                  "Do not name that event `error`: `EventSource` fires `error` for its own connection failures, and the client can no longer tell the server's error from a dropped connection."),
+            Point("**网络中断**：每个事件都带 `id:`，服务端为每个流保留一个重放缓冲区（replay buffer）。`EventSource` 重连时带上 `Last-Event-ID`，缺的事件一个不少、一个不重地补回来。",
+                  "**Network drop.** Every event carries an `id:`, and the server keeps a replay buffer per stream. `EventSource` reconnects with `Last-Event-ID` and receives each missing event exactly once."),
+            Point("**客户端离开**：发现客户端断开（client disconnect）后，稍等片刻，再取消（cancel）上游的模型调用，别让它继续花钱。已经生成的部分结果要存下来，用 `asyncio.shield` 保护，免得保存被取消打断。",
+                  "**Client gone.** When the client disconnects, wait a short grace period, then cancel the upstream model call so it stops costing money. "
+                  "Save the partial answer under `asyncio.shield`, so the cancellation cannot interrupt the save."),
+            Point("代码里我会检查两点：`finally` 里不要 `yield`，生成器被关闭后不能再产出；也不要吞掉 `asyncio.CancelledError`。",
+                  "Two things I check in the code: no `yield` inside `finally` (a closed generator must not yield again), and never swallow `asyncio.CancelledError`."),
+        ),
+    ),
+    Question(
+        4,
+        "流式输出会影响性能吗?什么时候应该用流式输出?",
+        "Does streaming affect performance? When should you stream?",
+        (
+            Point("流式输出不会让活干得更快，它只是把第一个字节提前了。它优化的是用户感知速度（perceived speed），不是总耗时。"
+                  "原文说得对：“流式输出是用代码复杂度换用户体验,而不是性能优化”。我的测量还要补一句：代价不只是代码复杂度，还有字节和 CPU。",
+                  "Streaming does not make the work faster; it moves the first byte forward. It improves perceived speed, not total time. "
+                  "The source gets the key point right: “流式输出是用代码复杂度换用户体验,而不是性能优化” (streaming trades code complexity for user experience; it is not a performance optimisation). "
+                  "My measurements add that the price is paid in bytes and CPU too.",
+                  quotes=("流式输出是用代码复杂度换用户体验,而不是性能优化",)),
+            Point("**网络开销**：一段 {fr_text} 字节的回答，每个 token 一行 `data:` 的 SSE 要发送正文的 {fr_sse} 倍；每个 token 再包一层 JSON，就是 {fr_json} 倍。"
+                  "所以原文说网络开销“≈ 持平(总数据量相同)”，并不成立。",
+                  "**Network.** For an answer of {fr_text} B of text, SSE with one `data:` line per token sent {fr_sse}× the text, and JSON per token {fr_json}×. "
+                  "So the source's “≈ 持平(总数据量相同)” (about equal, the same total data) does not hold.",
+                  needs=("cost.framing",), quotes=("≈ 持平(总数据量相同)",)),
+            Point("**CPU**：在我测量的网格里，流式响应占用的服务端 CPU 是普通响应的 {dt_cpu_min} 倍到 {dt_cpu_max} 倍，也不是原文说的“≈ 持平”。",
+                  "**CPU.** Across my measured grid, a streamed response used {dt_cpu_min}× to {dt_cpu_max}× the server CPU of a buffered one: not “≈ 持平” (about equal) either.",
+                  needs=("cost.decision_table",), quotes=("≈ 持平",)),
+            Point("**内存**：响应很大时差别才明显。一个大响应流式发送时，内存峰值（peak memory）是 {mem_streamed} MiB；先整体构建再发送，是 {mem_whole} MiB。",
+                  "**Memory.** The difference shows on large responses: a large body peaked at {mem_streamed} MiB streamed, against {mem_whole} MiB built whole.",
+                  needs=("server.memory_peak",)),
+            Point("**等待时间**：在我的决策表里，流式输出省下的等待多的有 {dt_max_saved} 秒（{dt_max_case}），少的只有 {dt_min_saved} 秒（{dt_min_case}）。",
+                  "**Waiting.** In my decision table, streaming saved up to {dt_max_saved} s of waiting ({dt_max_case}) and as little as {dt_min_saved} s ({dt_min_case}).",
+                  needs=("cost.decision_table",)),
+            Point("**什么时候用**：省下的等待在 1 秒以上，就值得流式输出；不到 0.1 秒就不必；介于两者之间，看界面能不能受益。有三种情况要小心："
+                  "必须完整使用的结构化输出（structured output），等生成完再一次性解析；要先审核再展示的内容（content moderation），先缓冲，或者隔几个 token 再显示；"
+                  "要么全部成功、要么全部失败的事务（transaction），只流式发送进度，最后再给结论。",
+                  "**When to stream.** When it saves 1 s of waiting or more; below 0.1 s it is not worth it; in between, when the interface benefits. Three cases need care: "
+                  "structured output that is needed whole (parse it once, at the end); text that must be moderated before anyone sees it (buffer it, or hold back a few tokens); "
+                  "and all-or-nothing transactions (stream only the progress, and send the verdict last)."),
+            Point("原文里的 A/B 测试数字无法复现，我不引用；我只说自己测得出来的数。",
+                  "I leave out A/B figures that nobody can reproduce, and cite only numbers I measured myself."),
+        ),
+    ),
+)
+
+
+# --- facts: the measured values, formatted once for both languages -------------------------------
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _first_byte(v) -> dict:
+    return {"fb_streamed": _seconds(v["streamed"]), "fb_buffered": _seconds(v["buffered"]),
+            "fb_total_streamed": _seconds(v["total_streamed"]), "fb_total_buffered": _seconds(v["total_buffered"])}
+
+
+def _first_token(v) -> dict:
+    from .embedded_model import MODEL_NAME
+
+    model = str(v["model"])
+    if model == MODEL_NAME:  # a simulation: say so, in each language
+        model = {"zh": f"课程内置的离线模拟模型 {model}", "en": f"the course's offline simulated model, {model}"}
+    return {"ft_model": model, "ft_astream": _seconds(v["astream"]), "ft_ainvoke": _seconds(v["ainvoke"])}
+
+
+def _memory(v) -> dict:
+    return {"mem_streamed": f"{v['streamed'] / 2**20:.1f}", "mem_whole": f"{v['whole'] / 2**20:.1f}"}
+
+
+def _transport_bytes(v) -> dict:
+    sse, ws, deflate = v["SSE"], v["WebSocket, no compression"], v["WebSocket, deflate"]
+    return {"tb_sse_up": str(int(sse["up"])), "tb_sse_down": str(int(sse["down"])), "tb_ws_up": str(int(ws["up"])),
+            "tb_ws_down": str(int(ws["down"])), "tb_wsd_down": str(int(deflate["down"]))}
+
+
+def _stop(v) -> dict:
+    return {"stop_ws": f"{v['websocket']:.1f}", "stop_sse": f"{v['sse_post']:.1f}"}
+
+
+def _framing(v) -> dict:
+    text = v["raw text"]
+    return {"fr_text": str(int(text)), "fr_sse": f"{v['SSE data line'] / text:.1f}", "fr_json": f"{v['SSE, JSON per token'] / text:.1f}"}
+
+
+def _decision_table(rows) -> dict:
+    grid = [row for row in rows if row["wait_saved_s"] is not None]  # the measured length × speed cells
+    most = max(grid, key=lambda row: row["wait_saved_s"])
+    least = min(grid, key=lambda row: row["wait_saved_s"])
+    cpu = [row["cpu_ratio"] for row in grid]
+    return {
+        # A negative "saving" is timer noise around zero: say zero rather than "saved -0.00 s".
+        "dt_max_saved": _seconds(max(most["wait_saved_s"], 0.0)), "dt_max_case": f"{most['output']}, {most['speed']}",
+        "dt_min_saved": _seconds(max(least["wait_saved_s"], 0.0)), "dt_min_case": f"{least['output']}, {least['speed']}",
+        "dt_cpu_min": f"{min(cpu):.1f}", "dt_cpu_max": f"{max(cpu):.1f}",
+    }
+
+
+_FACTS = {
+    "server.first_byte": _first_byte,
+    "model.first_token": _first_token,
+    "server.memory_peak": _memory,
+    "transport.bytes": _transport_bytes,
+    "transport.stop_latency_ms": _stop,
+    "cost.framing": _framing,
+    "cost.decision_table": _decision_table,
+}
+
+
+def facts(found: dict) -> tuple[dict, dict[str, str]]:
+    """(values, problems): the formatted facts, and for each unusable measurement why ("missing" or "old").
+
+    A value is one string for both languages, or {"zh": …, "en": …} where words go with it.
+    """
+    values, problems = {}, {}
+    for name, derive in _FACTS.items():
+        if name not in found:
+            problems[name] = "missing"
+            continue
+        try:
+            values.update(derive(found[name]["value"]))
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            problems[name] = "old"  # recorded by an older version of the notebook, in another shape
+    return values, problems
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+def _recorded_by(name: str):
+    """The notebook that records `name`, from the "(NN)" at the end of its description in evidence.KEYS."""
+    from . import course
+
+    match = re.search(r"\((\d\d)\)\s*$", evidence.KEYS.get(name, ""))
+    try:
+        return course.by_number(match.group(1)) if match else None
+    except StopIteration:
+        return None
+
+
+def _missing_sentence(name: str, problem: str, lang: str) -> str:
+    nb = _recorded_by(name)
+    if nb is None:
+        return {"zh": f"这一项还没有测量：{name}。", "en": f"Not measured yet: {name}."}[lang]
+    if problem == "old":
+        return {"zh": f"笔记本 {nb.number} 的测量数据格式已过时：请重新运行笔记本 {nb.number}《{nb.title_zh}》。",
+                "en": f"Your measurement from notebook {nb.number} is in an older format: run notebook {nb.number}, {nb.title}, again."}[lang]
+    return {"zh": f"这一项还没有测量：运行笔记本 {nb.number}《{nb.title_zh}》后，这里会显示你自己的数据。",
+            "en": f"Not measured yet: run notebook {nb.number}, {nb.title}, and your own numbers appear here."}[lang]
+
+
+def _in(values: dict, lang: str) -> dict[str, str]:
+    return {name: value[lang] if isinstance(value, dict) else value for name, value in values.items()}
+
+
+def render(found: dict | None = None, question: int | None = None) -> list[dict]:
+    """Every question (or only `question`), each point filled in both languages: [{"number", "zh", "en", "points": [(zh, en), …]}].
+
+    A point whose measurement is missing becomes one sentence saying which notebook records it
+    (once per question, however many points need it).
+    """
+    found = evidence.load() if found is None else found
+    values, problems = facts(found)
+    rendered = []
+    if question is not None and question not in {q.number for q in QUESTIONS}:
+        raise ValueError(f"question must be one of {[q.number for q in QUESTIONS]}, not {question!r}")
+    for asked in QUESTIONS:
+        if question is not None and asked.number != question:
+            continue
+        points, said = [], set()
+        for point in asked.points:
+            lacking = [name for name in point.needs if name in problems]
+            if not lacking:
+                points.append((point.zh.format(**_in(values, "zh")), point.en.format(**_in(values, "en"))))
+            elif lacking[0] not in said:
+                said.add(lacking[0])
+                name = lacking[0]
+                points.append((_missing_sentence(name, problems[name], "zh"), _missing_sentence(name, problems[name], "en")))
+        rendered.append({"number": asked.number, "zh": asked.asked_zh, "en": asked.asked_en, "points": points})
+    return rendered
+
+
+def _heading(answer: dict, lang: str) -> list[str]:
+    zh = f"问题{answer['number']}: {answer['zh']}"
+    en = f"Question {answer['number']} · {answer['en']}"
+    return {"zh": [zh], "en": [en], "both": [zh, en]}[lang]
+
+
+def _lines(answer: dict, lang: str) -> list[str]:
+    lines = []
+    for zh, en in answer["points"]:
+        lines += {"zh": [zh], "en": [en], "both": [zh, en]}[lang]
+    return lines
+
+
+def markdown(found: dict | None = None, lang: str = "both", question: int | None = None) -> str:
+    """The answers as markdown: per question a heading, then the points (in "both": 中文, then the English quoted beneath)."""
+    _check(lang)
+    parts = []
+    for answer in render(found, question):
+        heading = _heading(answer, lang)
+        parts.append(f"### {heading[0]}" + (f"\n*{heading[1]}*" if len(heading) > 1 else ""))
+        for zh, en in answer["points"]:
+            parts.append({"zh": zh, "en": en, "both": f"{zh}\n\n> {en}"}[lang])
+    return "\n\n".join(parts)
+
+
+def text(found: dict | None = None, lang: str = "both", question: int | None = None) -> str:
+    """The answers as plain text (markdown's `**` dropped): for print(), a file, or a test."""
+    _check(lang)
+    parts = []
+    for answer in render(found, question):
+        parts.append("\n".join(_heading(answer, lang)))
+        parts += [line.replace("**", "") for line in _lines(answer, lang)]
+    return "\n\n".join(parts)
+
+
+def _check(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES}, not {lang!r}")
+
+
+def to_html(found: dict | None = None, lang: str = "both", question: int | None = None) -> str:
+    """The answers as HTML, for the widget: in "both", each Chinese point with its English below, greyed."""
+    _check(lang)
+    out = []
+    for answer in render(found, question):
+        zh_head, en_head = _heading(answer, "both")
+        if lang in ("zh", "both"):
+            out.append(f"<h4 lang='zh-CN'>{html.escape(zh_head)}</h4>")
+        if lang == "en":
+            out.append(f"<h4>{html.escape(en_head)}</h4>")
+        elif lang == "both":
+            out.append(f"<div class='lab-drill-en'><i>{html.escape(en_head)}</i></div>")
+        for zh, en in answer["points"]:
+            if lang in ("zh", "both"):
+                out.append(f"<p lang='zh-CN'>{inline_html(zh)}</p>")
+            if lang in ("en", "both"):
+                style = " class='lab-drill-en' style='color: var(--jp-content-font-color2, #555); margin-top: -0.5em'" if lang == "both" else ""
+                out.append(f"<p lang='en'{style}>{inline_html(en)}</p>")
+    return "\n".join(out)
+
+
+# --- measuring what is missing ---------------------------------------------------------------------
+
+async def measure_missing(found: dict | None = None) -> dict:
+    """Measure, quickly, the facts of QUICK that no notebook recorded yet (seconds, not minutes); return evidence.load().
+
+    The other measurements need their notebook's setup (a chat model, WebSocket, the grid), so a
+    missing one is left to the sentence that names that notebook.
+    """
+    found = evidence.load() if found is None else found
+    todo = [name for name in QUICK if name not in found]
+    if not todo:
+        return evidence.load()
+    from .cost import create_cost_app, framing_overhead, measure
+    from .embedded_model import reply_for
+    from .kernel_server import serve
+
+    server = serve(create_cost_app(), name="drill-evidence")
+    try:
+        if "server.first_byte" in todo:
+            pace = dict(tokens=20, token_delay=0.05, first_token_delay=0.1)
+            streamed = await measure(server, "streamed", **pace)
+            buffered = await measure(server, "buffered", **pace)
+            evidence.record("server.first_byte", {"streamed": streamed.ttfb, "buffered": buffered.ttfb,
+                                                  "total_streamed": streamed.total, "total_buffered": buffered.total}, source="11 (quick)")
+        if "cost.framing" in todo:
+            evidence.record("cost.framing", framing_overhead(reply_for("What is SSE?")), source="11 (quick)")
+    finally:
+        server.stop()
+    return evidence.load()
+
+
+# --- the widget ------------------------------------------------------------------------------------
+
+class DrillView:
+    """The answers (all four, or one `question`) with a 中文 / English / both switch.
+
+    Its plain-text form is fixed, so a saved notebook does not change with the numbers or the switch.
+    """
+
+    CHOICES = (("中文", "zh"), ("English", "en"), ("中文 + English", "both"))
+
+    def __init__(self, found: dict | None = None, lang: str = "both", question: int | None = None) -> None:
+        import ipywidgets as widgets
+
+        _check(lang)
+        self.found = evidence.load() if found is None else found
+        self.question = question
+        render(self.found, question)  # an unknown question number fails here, not on the first click
+        self.switch = widgets.ToggleButtons(options=self.CHOICES, value=lang, description="", style={"button_width": "9em"})
+        self.body = widgets.HTML()
+        self.widget = widgets.VBox([self.switch, self.body])
+        self.widget.add_class("lab-drill")
+        self.switch.observe(lambda _: self.show(), names="value")
+        self.show()
+
+    @property
+    def lang(self) -> str:
+        return self.switch.value
+
+    def show(self) -> None:
+        self.body.value = to_html(self.found, self.lang, self.question)
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        which = "Interview answers" if self.question is None else f"Interview answer {self.question}"
+        bundle["text/plain"] = f"{which}, 中文 / English (a widget: open in JupyterLab to see it)"
+        return bundle
+
+
+def placeholders(template: str) -> set[str]:
+    """The `{names}` a template uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

@@ -1,0 +1,68 @@
+"""The agent page in Chromium: its steps and each tool's input render while they stream, then the answer."""
+
+import time
+from urllib.parse import quote
+
+import pytest
+
+from helpers.agent import create_agent_app, search_docs
+from helpers.embedded_model import embedded_model
+from helpers.kernel_server import serve
+from helpers.model_replies import answer_from_tool_results
+
+from .conftest import sample
+
+QUESTION = "Use the calculator for 17 * 23 and search the docs for Last-Event-ID."
+ANSWER = answer_from_tool_results(QUESTION, [("calculator", "391"), ("search_docs", search_docs.invoke({"query": "Last-Event-ID"}))])
+pytestmark = pytest.mark.browser
+
+# What the page shows, read from the DOM: the tool inputs' text, the outputs shown, the answer, the state.
+SHOWN = """[
+  [...document.querySelectorAll('.tool .input')].map((e) => e.textContent.length).reduce((a, b) => a + b, 0),
+  [...document.querySelectorAll('.tool .output')].filter((e) => e.textContent.startsWith('→')).length,
+  document.getElementById('output').textContent.length,
+  agent.state,
+]"""
+
+
+@pytest.fixture(scope="module")
+def agent_server():
+    embedded_model(first_token_delay=0.2, token_delay=0.03)
+    with serve(create_agent_app(), name="browser-agent") as handle:
+        yield handle
+
+
+def test_the_steps_and_tool_input_render_progressively(page, agent_server):
+    page.goto(f"{agent_server.url}/?autostart=1&token_delay=0.06&question={quote(QUESTION)}")
+    samples = sample(page, SHOWN, until="agent.state === 'done' || agent.state === 'error'", every=0.03)
+    assert page.evaluate("agent.state") == "done", page.evaluate("agent.errors")
+    final_input = samples[-1][0]
+    before_outputs = [inputs for inputs, outputs, _, _ in samples if outputs == 0]
+    growing = sorted({n for n in before_outputs if 0 < n < final_input})
+    assert len(growing) >= 3, f"the tool input appeared in {len(growing)} partial states, not typed out: {samples[:12]}"
+    assert all(text == 0 for inputs, outputs, text, _ in samples if outputs == 0)  # tools first, then the answer
+    answer_lengths = {text for _, _, text, _ in samples if 0 < text < len(ANSWER)}
+    assert len(answer_lengths) >= 3, "the answer arrived all at once"
+    steps = page.locator(".step")
+    assert steps.count() == 2
+    assert steps.nth(0).locator(".tool").count() == 2 and steps.nth(1).locator(".tool").count() == 0
+    assert "17 * 23" in steps.nth(0).locator(".tool .input").first.inner_text()
+    assert "→ 391" in steps.nth(0).locator(".tool .output").first.inner_text()
+    assert page.locator("#output").inner_text() == ANSWER
+    assert "input +" in page.locator("#usage").inner_text()
+    frames, events = page.evaluate("agent.frames.length"), page.evaluate("agent.events")
+    assert frames < events, f"{frames} draws for {events} events: rendering is not coalesced"
+
+
+def test_stop_keeps_what_arrived_and_stops_the_model(page, agent_server):
+    model = embedded_model()
+    page.goto(f"{agent_server.url}/?autostart=1&token_delay=0.1&question={quote('What is SSE?')}")
+    sample(page, "document.getElementById('output').textContent.length", until="document.getElementById('output').textContent.length > 0")
+    page.locator("#stop").click()
+    sample(page, "agent.state", until="agent.state === 'stopped'")
+    kept = page.locator("#output").inner_text()
+    assert kept and page.evaluate("agent.text") == kept
+    record, deadline = model.last, time.monotonic() + 10
+    while record.status == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert record.status == "cancelled", f"the model was still {record.status} 10 s after Stop"
