@@ -46,11 +46,29 @@ def redis_url():
         yield server.url
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests that read the notebooks' runs go last: the runs go on in the background meanwhile."""
+    from .notebook_runner import USES_RUNS
+
+    items.sort(key=lambda item: USES_RUNS in getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_finish(session):
+    from .notebook_runner import start_in_background
+
+    start_in_background(session)
+
+
+def pytest_sessionfinish(session):
+    from .notebook_runner import finish_background
+
+    finish_background(session.config)
+
+
 def pytest_terminal_summary(terminalreporter, config):
     """Where the notebook tests spend their time, so whoever adds a notebook sees what it costs."""
-    from .notebook_runner import NOTEBOOK_TIMES
+    from .notebook_runner import summary
 
-    if NOTEBOOK_TIMES in config.stash:
-        times, wall, workers = config.stash[NOTEBOOK_TIMES]
-        slowest = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in sorted(times.items(), key=lambda item: -item[1]))
-        terminalreporter.write_line(f"notebooks run in {wall:.0f} s, {workers} at a time; each, both passes: {slowest}")
+    line = summary(config)
+    if line:
+        terminalreporter.write_line(line)

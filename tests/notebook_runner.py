@@ -7,17 +7,25 @@ the stored outputs by nbval's own code and `tests/sanitize.cfg`. One execution t
 both the nbval comparison and the run-twice test; before, nbval ran every notebook a third time.
 
 The notebooks mostly wait (on simulated token delays, servers, timeouts), so several run at
-once. The longest start first, by the run time the committed notebook recorded in its cells'
-metadata when it was last executed. A notebook that reads what earlier notebooks measured
+once, in a thread of their own that starts when pytest has collected the tests and goes on while
+the other tests run (tests/conftest.py puts the tests that read the runs last). The longest start
+first, by the run time the committed notebook recorded in its cells' metadata when it was last
+executed. A notebook that reads what earlier notebooks measured
 (`evidence.load`) starts after every earlier notebook has finished, so it sees their records.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import copy
 import difflib
+import os
 import re
+import shutil
+import tempfile
+import threading
 import time
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
@@ -34,14 +42,20 @@ from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 from nbval.plugin import IPyNbCell, coalesce_streams, find_comment_markers, find_metadata_tags, get_sanitize_patterns, nocolors
 from traitlets import default
 
+from helpers import course
+
 SOLUTIONS = "solutions"
 CELL_TIMEOUT = 120  # seconds per cell; nbval's CI setting was 60, and a busy machine needs more
 # nbval's IPyNbFile.skip_compare under --nbval without --nbdime: never compared
 SKIP_COMPARE = ("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
                 "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# ({notebook: seconds for both passes}, wall seconds, kernels at once), for the summary tests/conftest.py prints
-NOTEBOOK_TIMES = pytest.StashKey[tuple]()
+# Kernels at once. The notebooks mostly wait on simulated delays: all of them, four at a time, took
+# about 35 s of CPU in 80 s on 2 cores (one at a time: 240 s), and passed with another core kept busy.
+WORKERS = int(os.environ.get("NOTEBOOK_WORKERS", "4"))
+COURSE = [course.NOTEBOOK_DIR / course.CONTENTS] + [nb.path for nb in course.NOTEBOOKS]  # what `make notebooks` (nbval) runs
+USES_RUNS = "notebook_runs"  # the fixture through which tests read the runs
+BACKGROUND = pytest.StashKey["NotebooksInBackground"]()
 
 
 def tags(cell) -> list[str]:
@@ -126,7 +140,8 @@ class NotebookRun:
         return len(self.committed)
 
 
-async def run_notebook(path: Path) -> NotebookRun:
+async def run_notebook(path: Path, env: dict | None = None, log: Path | None = None) -> NotebookRun:
+    """Run one notebook, both passes, in one kernel; the kernel gets `env` and writes its output to `log`."""
     notebook = nbformat.read(path, as_version=4)
     result = NotebookRun(path, copy.deepcopy(notebook.cells))
     first = copy.deepcopy(notebook.cells)
@@ -140,16 +155,22 @@ async def run_notebook(path: Path) -> NotebookRun:
     client = RecordingClient(notebook, timeout=CELL_TIMEOUT, kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_manager_class=CurrentPythonKernel,
                              allow_errors=True, resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
-    try:
-        await client.async_execute()
-    except Exception as exc:  # a timeout or a dead kernel ends the run; the tests report it
-        result.failure = f"{type(exc).__name__}: {exc}"
+    with open(log, "w") if log else contextlib.nullcontext() as output:
+        launch = {"env": env} if env is not None else {}
+        if output is not None:
+            launch.update(stdout=output, stderr=output)
+        try:
+            await client.async_execute(**launch)
+        except Exception as exc:  # a timeout or a dead kernel ends the run; the tests report it
+            result.failure = f"{type(exc).__name__}: {exc}"
+            if log:
+                result.failure += f"\nthe kernel's output ends with:\n{log.read_text(errors='replace')[-2000:]}"
     result.seconds = time.perf_counter() - start
     result.cells, result.nbval_outputs = notebook.cells, dict(client.nbval_outputs)
     return result
 
 
-async def run_notebooks(paths: list[Path], order: list[Path], workers: int) -> dict[Path, NotebookRun]:
+async def run_notebooks(paths: list[Path], order: list[Path], workers: int, env: dict | None = None, logs: Path | None = None) -> dict[Path, NotebookRun]:
     """Run `paths` (in course order) with at most `workers` kernels at a time; see the module's docstring.
 
     `order` is the whole course: a notebook that reads evidence also brings in the notebooks before it.
@@ -165,12 +186,53 @@ async def run_notebooks(paths: list[Path], order: list[Path], workers: int) -> d
             for earlier in paths[: paths.index(path)]:
                 await finished[earlier].wait()
         async with slots:
-            results[path] = await run_notebook(path)
+            results[path] = await run_notebook(path, env, logs / f"{path.stem}.log" if logs else None)
         finished[path].set()
 
     longest_first = sorted(paths, key=recorded_seconds, reverse=True)
     await asyncio.gather(*(job(path) for path in longest_first))
     return {path: results[path] for path in paths}
+
+
+class NotebooksInBackground:
+    """`run_notebooks` in a thread of its own, so the notebooks run while the other tests do.
+
+    The kernels get a snapshot of the environment taken at the start, with their own
+    STREAMING_LAB_DATA: tests running meanwhile may change os.environ.
+    """
+
+    def __init__(self, paths: list[Path], order: list[Path], workers: int, folder: Path):
+        self.workers, self.folder, self.started = workers, folder, time.perf_counter()
+        self.seconds = 0.0
+        (folder / "evidence").mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "STREAMING_LAB_DATA": str(folder / "evidence")}
+        self._done: concurrent.futures.Future = concurrent.futures.Future()
+        self._loop = self._task = None
+        self._thread = threading.Thread(target=self._run, args=(paths, order, env, folder), name="notebooks", daemon=True)
+        self._thread.start()
+
+    def _run(self, paths, order, env, folder) -> None:
+        async def main():
+            self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+            return await run_notebooks(paths, order, self.workers, env, folder)
+
+        try:
+            self._done.set_result(asyncio.run(main()))
+        except BaseException as exc:  # handed to whoever waits for the result
+            self._done.set_exception(exc)
+        self.seconds = time.perf_counter() - self.started
+
+    def result(self) -> dict[Path, NotebookRun]:
+        return self._done.result()
+
+    def finished_ok(self) -> bool:
+        return self._done.done() and self._done.exception() is None
+
+    def stop(self) -> None:
+        """Cancel what still runs (the session ends early: -x, Ctrl-C): nbclient then shuts its kernels down."""
+        if self._thread.is_alive() and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(60)
 
 
 class NbvalComparison:
@@ -217,3 +279,32 @@ def nbval_failures(run: NotebookRun, sanitize_file: Path) -> list[str]:
             if not comparison.compare_outputs(coalesce_streams(outputs), coalesce_streams(copy.deepcopy(stored.outputs))):
                 failures.append(f"{where}\nCell outputs differ:\n" + "\n".join(comparison.comparison_traceback))
     return failures
+
+
+def start_in_background(session) -> None:
+    """Start the runs the session's tests will read, when collection ends (tests/conftest.py calls this)."""
+    wanted = []
+    for item in session.items:
+        path = getattr(item, "callspec", None) and item.callspec.params.get("path")
+        if USES_RUNS in getattr(item, "fixturenames", ()) and path and path not in wanted:
+            wanted.append(path)
+    if wanted and not session.config.option.collectonly:
+        folder = Path(tempfile.mkdtemp(prefix="streaming-lab-notebooks-"))
+        session.config.stash[BACKGROUND] = NotebooksInBackground(wanted, COURSE, WORKERS, folder)
+
+
+def finish_background(config) -> None:
+    background = config.stash.get(BACKGROUND, None)
+    if background is not None:
+        background.stop()
+        shutil.rmtree(background.folder, ignore_errors=True)
+
+
+def summary(config) -> str | None:
+    """Each notebook's run time, slowest first, once the runs are done."""
+    background = config.stash.get(BACKGROUND, None)
+    if background is None or not background.finished_ok():
+        return None
+    runs = background.result()
+    each = ", ".join(f"{path.stem} {run.seconds:.0f} s" for path, run in sorted(runs.items(), key=lambda item: -item[1].seconds))
+    return f"notebooks ran in {background.seconds:.0f} s, {background.workers} at a time, beside the other tests; each, both passes: {each}"

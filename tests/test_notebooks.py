@@ -1,16 +1,13 @@
 """The course's structure, and every notebook executed by its tests.
 
-Each notebook runs in one kernel, twice (tests/notebook_runner.py runs several at a time):
+Each notebook runs in one kernel, twice (tests/notebook_runner.py runs several at a time, beside the other tests):
 - first as committed: its outputs must match the stored ones under nbval's rules and
   tests/sanitize.cfg (what `make notebooks` checks with nbval itself), only cells tagged
   `raises-exception` may fail, and every exercise's check cell must fail with NotSolvedYet;
 - then, in the same kernel, with each exercise's solution loaded: every check cell must pass.
 """
 
-import asyncio
-import os
 import re
-import time
 from pathlib import Path
 
 import nbformat
@@ -18,16 +15,13 @@ import pytest
 
 from helpers import course
 
-from .notebook_runner import NOTEBOOK_TIMES, nbval_failures, run_notebooks
+from .notebook_runner import BACKGROUND, COURSE, nbval_failures
 
 NOTEBOOKS = course.NOTEBOOK_DIR
 NUMBERED = [nb.path for nb in course.NOTEBOOKS]
-EVERY_NOTEBOOK = [NOTEBOOKS / course.CONTENTS] + NUMBERED  # what `make notebooks` (nbval) runs
+EVERY_NOTEBOOK = COURSE  # what `make notebooks` (nbval) runs
 LINK = re.compile(r"\]\(([^)]+\.ipynb)\)")
 SANITIZE = Path(__file__).parent / "sanitize.cfg"
-# Kernels at once. The notebooks mostly wait on simulated delays: all of them, four at a time, took
-# about 35 s of CPU in 80 s on 2 cores (one at a time: 240 s), and passed with another core kept busy.
-WORKERS = int(os.environ.get("NOTEBOOK_WORKERS", "4"))
 
 
 def read(path):
@@ -88,26 +82,9 @@ def errors(cell):
 
 
 @pytest.fixture(scope="session")
-def notebook_runs(request, tmp_path_factory):
-    """Every selected notebook's run, executed once for all the tests that need it."""
-    wanted = []
-    for item in request.session.items:
-        path = getattr(item, "callspec", None) and item.callspec.params.get("path")
-        if "notebook_runs" in getattr(item, "fixturenames", ()) and path and path not in wanted:
-            wanted.append(path)
-    saved = os.environ.get("STREAMING_LAB_DATA")
-    # the kernels record their measurements here, not in the developer's ~/.cache
-    os.environ["STREAMING_LAB_DATA"] = str(tmp_path_factory.mktemp("evidence"))
-    try:
-        start = time.perf_counter()
-        runs = asyncio.run(run_notebooks(wanted, EVERY_NOTEBOOK, WORKERS))
-        request.config.stash[NOTEBOOK_TIMES] = ({path.stem: run.seconds for path, run in runs.items()}, time.perf_counter() - start, WORKERS)
-        return runs
-    finally:
-        if saved is None:
-            os.environ.pop("STREAMING_LAB_DATA")
-        else:
-            os.environ["STREAMING_LAB_DATA"] = saved
+def notebook_runs(request):
+    """The runs of the selected notebooks: started when collection ended, in the background (tests/conftest.py)."""
+    return request.config.stash[BACKGROUND].result()
 
 
 def completed(run):
