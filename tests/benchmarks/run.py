@@ -199,9 +199,11 @@ def suite_times() -> list[str]:
     runs = [("make unit", "unit tests only"),
             ("make notebook-tests", f"every notebook twice in one kernel, outputs compared as nbval compares them; {workers} at a time"),
             ("make test", "everything: unit, notebooks, browser")]
-    rows = ["| run | what | wall time |", "|---|---|---:|"]
+    # the machine is shared: the load before each run says whether a slow figure is ours
+    rows = ["| run | what | wall time | load average before |", "|---|---|---:|---:|"]
     for command, what in runs:
-        rows.append(f"| `{command}` | {what} | {timed(command.split()[1]):.0f} s |")
+        load = os.getloadavg()[0]
+        rows.append(f"| `{command}` | {what} | {timed(command.split()[1]):.0f} s | {load:.1f} |")
     return rows
 
 
