@@ -26,4 +26,6 @@
     claims          every claim of those notes, with its verdict and the section that checks it
     pitfalls        the notes' handler and client, run as written
     batch_import    an all-or-nothing import, streamed and buffered
+    capstone        the capstone's service folder, imported fresh, with a model the course steers
+    grader          the capstone's behavioural checks, one line each
 """

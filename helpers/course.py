@@ -70,9 +70,12 @@ NOTEBOOKS: tuple[Notebook, ...] = (
     Notebook("09", "when_not_to_stream", "When not to stream", "什么时候不该用流式输出",
              "a measured grid of lengths and speeds, framing overhead, partial JSON, moderation, transactions, a decision table generated from the measurements",
              "按长度和速度测量的网格、分帧开销、不完整的 JSON、内容审核、事务，以及由测量结果生成的决策表", 35),
+    Notebook("10", "capstone", "Capstone: repair a streaming service until the grader passes", "综合项目：修复一个流式服务，直到评分器全部通过",
+             "the source's service as written, against a grader of nine behavioural checks (framing, the `error` collision, `EventSource` on POST, `done` in `finally`, ids and resume, stop, validation, the prompt in the URL, leaks), repaired to the relay's contract",
+             "原样运行的原文服务，面对九项行为检查的评分器（分帧、`error` 事件冲突、POST 路由上的 `EventSource`、`finally` 中的 `done`、事件 id 与续传、停止、输入校验、URL 中的提示词、内部信息泄露），按中继服务的契约修复", 90),
     Notebook("11", "interview_drill", "Interview drill", "面试演练",
-             "the four classic interview questions answered with your own evidence, corrections to common answers, the architecture, a streaming example from memory",
-             "用你自己的测量数据回答四道经典面试题、纠正常见答案、架构图、凭记忆写出一个流式示例", 30),
+             "the four classic interview questions answered with your own evidence, in 中文 and English, corrections to common answers, the architecture, a streaming example from memory",
+             "用你自己的测量数据，以中文或英文回答四道经典面试题、纠正常见答案、架构图、凭记忆写出一个流式示例", 30),
 )
 
 CONTENTS = "00_contents.ipynb"

@@ -8,9 +8,10 @@ languages cannot drift apart, and no number is typed into either of them.
 The Chinese is written Chinese, not a word-for-word translation: short sentences, the standard
 technical terms (the glossary's), and the English term in parentheses where a term first appears.
 
-    found = await measure_missing()          # the quick stand-ins notebook 11 uses for skipped notebooks
-    DrillView(found)                         # a widget: 中文 / English / both
-    markdown(found, "zh")                    # or text(found, "en"), for a cell or a file
+    found = await measure_missing(evidence.load())  # what was recorded, plus quick stand-ins for skipped notebooks
+    DrillView(found, question=1)                    # a widget: 中文 / English / both (all four without `question`)
+    markdown(found, "zh")                           # or text(found, "en"), for a cell or a file
+    GlossaryView(terms_used(found))                 # the glossary, filtered to the terms the answers use
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from dataclasses import dataclass, field
 from . import evidence
 from .glossary import inline_html
 
-__all__ = ["Point", "Question", "QUESTIONS", "LANGUAGES", "QUICK", "facts", "render", "markdown", "text", "to_html", "placeholders", "measure_missing", "DrillView"]
+__all__ = ["Point", "Question", "QUESTIONS", "LANGUAGES", "QUICK", "facts", "render", "markdown", "text", "to_html", "placeholders", "terms_used",
+           "recorded_by", "gaps", "measure_missing", "DrillView"]
 
 LANGUAGES = ("zh", "en", "both")
 # What notebook 11 measures on the spot when the notebook that records it was skipped: each takes seconds.
@@ -112,6 +114,9 @@ QUESTIONS: tuple[Question, ...] = (
                   "jupyter-server-proxy 只在 `Accept: text/event-stream` 时才流式转发。空闲的流还要定期发心跳（heartbeat），否则会被代理的读超时（timeout）切断。WebSocket 则要求每一跳都允许协议升级。",
                   "**Proxies.** Both pass through HTTP proxies, but a buffering proxy holds SSE back until the end: a reverse proxy such as nginx needs `X-Accel-Buffering: no`, "
                   "and jupyter-server-proxy streams only when `Accept` is `text/event-stream`. An idle stream also needs a heartbeat, or the proxy's read timeout cuts it. WebSocket needs the upgrade allowed on every hop."),
+            Point("我在 nginx 后面测过：默认配置下，token {px_default}；加上 `X-Accel-Buffering: no` 后，{px_accel}。流空闲的时间超过 `proxy_read_timeout`，nginx 在第 {px_cut} 个 token 之后就切断了连接；{px_pings}。",
+                  "I measured it behind nginx: with its defaults the tokens {px_default}; with `X-Accel-Buffering: no` they {px_accel}. A stream left idle for longer than `proxy_read_timeout` was cut after {px_cut} tokens; {px_pings}.",
+                  needs=("production.proxy",)),
             Point("**怎么选**：带“停止”按钮的聊天回答，本质上是单向的：用 SSE，停止时另发一个 POST。协作白板这种每个客户端都不停发送的场景，才需要 WebSocket。",
                   "**My choice.** A chat answer with a Stop button is one-way traffic: SSE, and a POST for the stop. A collaborative whiteboard, where every client sends all the time, needs WebSocket."),
         ),
@@ -123,21 +128,30 @@ QUESTIONS: tuple[Question, ...] = (
         (
             Point("难点在于：第一个字节发出后，状态码就定死是 200，发出去的内容也收不回来。所以我按错误发生的时机分开处理。",
                   "The difficulty: after the first byte, the status is 200 for good, and what was sent cannot be taken back. So I sort errors by when they happen."),
-            Point("**流开始之前**：先做参数验证（validation）。请求不合法就直接返回 4xx，比如 FastAPI 对不合法的请求体返回 422，流的一个字节都不发。",
-                  "**Before the stream.** Validate first. A bad request gets a 4xx, for example FastAPI's 422 for an invalid body, before any byte of the stream."),
-            Point("**流进行中**：模型报错、超时、上游限流（rate limiting，HTTP 429），都转换成一个错误事件，只带错误码和请求 ID，详细信息只写进日志。"
+            Point("**流开始之前**：先做参数验证（validation）。请求不合法就直接返回 4xx：不是 JSON 返回 415，请求体太大返回 413，字段不对返回 422。流的一个字节都不发，模型也不调用。",
+                  "**Before the stream.** Validate first. A bad request gets a 4xx: 415 if it is not JSON, 413 if it is too large, 422 if a field is wrong. No byte of the stream is sent, and the model is never called."),
+            Point("**流进行中**：模型报错、超时、上游限流（rate limiting，HTTP 429），都转换成一个错误事件（比如叫 `stream_error`），只带错误码和请求 ID，限流时再带上 `retry_after`；详细信息只写进日志。"
                   "然后发一个 `done` 事件，带上已经生成的部分结果（partial answer）。前端保留已经显示的内容，并提供重试。",
-                  "**During the stream.** A model error, a timeout or an upstream rate limit (HTTP 429) becomes an error event that carries a code and a request id; the details go to the log only. "
-                  "Then a `done` event carries the partial answer. The client keeps what it has shown and offers to retry."),
+                  "**During the stream.** A model error, a timeout or an upstream rate limit (HTTP 429) becomes an error event (say `stream_error`) that carries a code and a request id, and `retry_after` for a rate limit; "
+                  "the details go to the log only. Then a `done` event carries the partial answer. The client keeps what it has shown and offers to retry."),
             Point("这个事件不要叫 `error`。`EventSource` 自己的连接错误也叫 `error`，两者混在一起，前端就分不清是服务端报错还是连接断了。",
                   "Do not name that event `error`: `EventSource` fires `error` for its own connection failures, and the client can no longer tell the server's error from a dropped connection."),
-            Point("**网络中断**：每个事件都带 `id:`，服务端为每个流保留一个重放缓冲区（replay buffer）。`EventSource` 重连时带上 `Last-Event-ID`，缺的事件一个不少、一个不重地补回来。",
-                  "**Network drop.** Every event carries an `id:`, and the server keeps a replay buffer per stream. `EventSource` reconnects with `Last-Event-ID` and receives each missing event exactly once."),
-            Point("**客户端离开**：发现客户端断开（client disconnect）后，稍等片刻，再取消（cancel）上游的模型调用，别让它继续花钱。已经生成的部分结果要存下来，用 `asyncio.shield` 保护，免得保存被取消打断。",
-                  "**Client gone.** When the client disconnects, wait a short grace period, then cancel the upstream model call so it stops costing money. "
-                  "Save the partial answer under `asyncio.shield`, so the cancellation cannot interrupt the save."),
-            Point("代码里我会检查两点：`finally` 里不要 `yield`，生成器被关闭后不能再产出；也不要吞掉 `asyncio.CancelledError`。",
-                  "Two things I check in the code: no `yield` inside `finally` (a closed generator must not yield again), and never swallow `asyncio.CancelledError`."),
+            Point("**网络中断**：每个事件都带 `id:`，服务端把每个流的事件存下来，作为重放缓冲区（replay buffer）。`EventSource` 重连时带上 `Last-Event-ID`，缺的事件一个不少、一个不重地补回来。"
+                  "部署了多个进程时，事件要放在它们共用的存储里（比如 SQLite、Redis）：只存在一个进程的内存里，重连落到另一个进程就续不上。",
+                  "**Network drop.** Every event carries an `id:`, and the server keeps each stream's events as a replay buffer. `EventSource` reconnects with `Last-Event-ID` and receives each missing event exactly once. "
+                  "With several worker processes, the events belong in a store they share (SQLite, Redis): kept in one process's memory, they are lost to a reconnect that lands on another."),
+            Point("**客户端离开**：客户端断开（client disconnect）不等于用户要停止。对可以续传的流，断开可能只是刷新页面或网络抖动，用户还在等这个回答，所以生成继续，事件照存；"
+                  "停止是一个单独的请求（比如 `POST /streams/…/stop`），它取消（cancel）上游的模型调用，再用 `done` 发回已有的部分结果。"
+                  "不能续传的流（回答就在 POST 的响应里）没有人会回来取，断开就等于停止：马上取消模型调用，别让它继续花钱。",
+                  "**Client gone.** A client disconnect is not a request to stop. On a stream that can resume, it may be a reload or a network blip, and the user still wants the answer: the generation goes on, and its events are kept. "
+                  "Stopping is a request of its own (say `POST /streams/…/stop`) that cancels the upstream model call and sends the partial answer in `done`. "
+                  "A stream that cannot resume (the answer is in a POST's response) has nobody coming back: there a disconnect is a stop, so cancel the model call before it costs more."),
+            Point("我测过一次停止（{st_model}）：客户端收到 {st_chunks} 个数据块（chunk）后取消读取，模型{st_stop}，一共生成了 {st_tokens} 个 token。",
+                  "I measured a stop ({st_model}): the client cancelled its read after {st_chunks} chunks, and the model {st_stop}, having generated {st_tokens} tokens in all.",
+                  needs=("agent.stopped_stream",)),
+            Point("代码里我会检查三点：`finally` 里不要 `yield`，生成器被关闭后不能再产出；不要吞掉 `asyncio.CancelledError`；取消之后还要做的事（比如保存部分结果）放进 `except asyncio.CancelledError:`，用 `asyncio.shield` 保护。",
+                  "Three things I check in the code: no `yield` inside `finally` (a closed generator must not yield again); never swallow `asyncio.CancelledError`; "
+                  "and work that must happen after a cancel (saving the partial answer) goes in `except asyncio.CancelledError:`, under `asyncio.shield`."),
         ),
     ),
     Question(
@@ -162,9 +176,23 @@ QUESTIONS: tuple[Question, ...] = (
             Point("**内存**：响应很大时差别才明显。一个大响应流式发送时，内存峰值（peak memory）是 {mem_streamed} MiB；先整体构建再发送，是 {mem_whole} MiB。",
                   "**Memory.** The difference shows on large responses: a large body peaked at {mem_streamed} MiB streamed, against {mem_whole} MiB built whole.",
                   needs=("server.memory_peak",)),
+            Point("**慢读者**（slow reader）：一个停止读取的客户端，在无界队列的设计里让应用攒下了 {sr_unbounded} MiB；用背压（backpressure）让写入方跟着放慢，是 {sr_flow} MiB；"
+                  "用有上限的队列（满了就断开这个客户端），是 {sr_bounded} MiB。",
+                  "**Slow reader.** A client that stopped reading made the app hold {sr_unbounded} MiB with an unbounded queue; {sr_flow} MiB with backpressure (the writer slowed down to the reader); "
+                  "{sr_bounded} MiB with a bounded queue that disconnects the laggard.",
+                  needs=("production.slow_reader",)),
+            Point("**并发**：一个 worker 同时保持 {sw_streams} 个流，事件从发出到收到的 p99 延迟是 {sw_p99} 毫秒，每个流约占 {sw_rss} KiB 内存，占用 {sw_cpu}% CPU。每个回答都要占着一个连接和一点内存，直到写完：这也是流式输出的成本。",
+                  "**Concurrency.** One worker held {sw_streams} streams at once: a p99 of {sw_p99} ms from each event's send to its arrival, about {sw_rss} KiB of memory per stream, and {sw_cpu}% CPU. "
+                  "Every answer holds a connection and some memory until it ends: that too is part of what streaming costs.",
+                  needs=("production.streams_per_worker",)),
             Point("**等待时间**：在我的决策表里，流式输出省下的等待多的有 {dt_max_saved} 秒（{dt_max_case}），少的只有 {dt_min_saved} 秒（{dt_min_case}）。",
                   "**Waiting.** In my decision table, streaming saved up to {dt_max_saved} s of waiting ({dt_max_case}) and as little as {dt_min_saved} s ({dt_min_case}).",
                   needs=("cost.decision_table",)),
+            Point("**费用**：费用按 token 计算。多轮对话（multi-turn chat）每一轮都要把历史重新发送一遍：我测的 {ht_turns} 轮对话（{ht_model}）一共发送了 {ht_with} 个输入 token，"
+                  "单独发送这些问题只要 {ht_alone} 个，是 {ht_ratio} 倍。流式输出省不了这部分；能省下的，是用户中途停止之后不再生成的 token（见问题 3）。",
+                  "**Cost.** Tokens are what is billed. A multi-turn chat sends its history again every turn: my {ht_turns}-turn chat ({ht_model}) sent {ht_with} input tokens in all, "
+                  "against {ht_alone} for the questions alone, {ht_ratio}× as many. Streaming does not save those; what it can save is the tokens never generated after a user stops (question 3).",
+                  needs=("agent.history_tokens",)),
             Point("**什么时候用**：省下的等待在 1 秒以上，就值得流式输出；不到 0.1 秒就不必；介于两者之间，看界面能不能受益。有三种情况要小心："
                   "必须完整使用的结构化输出（structured output），等生成完再一次性解析；要先审核再展示的内容（content moderation），先缓冲，或者隔几个 token 再显示；"
                   "要么全部成功、要么全部失败的事务（transaction），只流式发送进度，最后再给结论。",
@@ -189,13 +217,19 @@ def _first_byte(v) -> dict:
             "fb_total_streamed": _seconds(v["total_streamed"]), "fb_total_buffered": _seconds(v["total_buffered"])}
 
 
-def _first_token(v) -> dict:
+def _model(name, recorded_by: str | None = None):
+    """Which model a measurement came from, in words: the offline one is labelled a simulation, in each language."""
     from .embedded_model import MODEL_NAME
 
-    model = str(v["model"])
-    if model == MODEL_NAME:  # a simulation: say so, in each language
-        model = {"zh": f"课程内置的离线模拟模型 {model}", "en": f"the course's offline simulated model, {model}"}
-    return {"ft_model": model, "ft_astream": _seconds(v["astream"]), "ft_ainvoke": _seconds(v["ainvoke"])}
+    if name is None:  # the record does not say: name the notebook, claim nothing about the model
+        return {"zh": f"笔记本 {recorded_by} 所用的模型", "en": f"notebook {recorded_by}'s model"}
+    if str(name) == MODEL_NAME:
+        return {"zh": f"课程内置的离线模拟模型 {name}", "en": f"the course's offline simulated model, {name}"}
+    return str(name)
+
+
+def _first_token(v) -> dict:
+    return {"ft_model": _model(v["model"]), "ft_astream": _seconds(v["astream"]), "ft_ainvoke": _seconds(v["ainvoke"])}
 
 
 def _memory(v) -> dict:
@@ -230,6 +264,59 @@ def _decision_table(rows) -> dict:
     }
 
 
+def _history_tokens(v) -> dict:
+    turns, alone = v["turns"], v["alone"]
+    with_history, questions = sum(int(t["input_tokens"]) for t in turns), sum(int(n) for n in alone)
+    return {"ht_turns": str(len(turns)), "ht_with": str(with_history), "ht_alone": str(questions),
+            "ht_ratio": f"{with_history / questions:.1f}", "ht_model": _model(v.get("model"), "05")}
+
+
+def _stopped_stream(v) -> dict:
+    from .embedded_model import MODEL_NAME
+
+    delay = v["stop_delay"]
+    if delay is None:  # the model kept generating after the cancel: the finding, said as it is
+        stop = {"zh": "在取消之后一直没有停下", "en": "did not stop after the cancel"}
+    else:
+        ms = f"{float(delay) * 1000:.1f}"
+        stop = {"zh": f"在取消后 {ms} 毫秒停下", "en": f"stopped {ms} ms after the cancel"}
+    # Only the embedded model keeps a record of what it generated after a cancel (notebook 05 records
+    # this offline), so without a model name it is that simulation.
+    return {"st_model": _model(v.get("model", MODEL_NAME)), "st_chunks": str(int(v["chunks_received"])),
+            "st_tokens": str(int(v["tokens_generated"])), "st_stop": stop}
+
+
+_DELIVERY_ZH = {"live": "实时到达", "in one burst at the end": "到最后才一次性到达", "no events": "一个也没有到达"}
+
+
+def _delivery(how: str) -> dict:
+    """notebook 08's words for how the tokens came through a proxy, in both languages."""
+    bursts = re.fullmatch(r"in (\d+) bursts", how)
+    zh = f"分 {bursts.group(1)} 批到达" if bursts else _DELIVERY_ZH[how]  # an unknown phrase: KeyError, an older shape
+    en = {"live": "arrived live", "no events": "never arrived"}.get(how, f"arrived {how}")
+    return {"zh": zh, "en": en}
+
+
+def _proxy(v) -> dict:
+    delivery = v["delivery"]
+    pings = ({"zh": "期间定期发一行 SSE 注释作为心跳（heartbeat），同样空闲的流就完整收到了 `done`", "en": "with an SSE comment sent meanwhile as a heartbeat, the same idle stream got its `done`"}
+             if v["pings_kept_it_open"] else
+             {"zh": "期间定期发心跳也没能保住这个流", "en": "heartbeats sent meanwhile did not keep it open either"})
+    return {"px_default": _delivery(delivery["nginx defaults"]), "px_accel": _delivery(delivery["+ X-Accel-Buffering: no"]),
+            "px_cut": str(int(v["idle_cut_after_tokens"])), "px_pings": pings}
+
+
+def _slow_reader(v) -> dict:
+    return {f"sr_{design}": f"{v[design]['held_bytes'] / 2**20:.1f}" for design in ("unbounded", "flow", "bounded")}
+
+
+def _streams_per_worker(rows) -> dict:
+    served = [row for row in rows if row["ok"] == row["streams"]]  # cite the most streams that were all served
+    most = max(served, key=lambda row: row["streams"])
+    return {"sw_streams": str(int(most["streams"])), "sw_p99": f"{most['p99_ms']:.1f}", "sw_rss": f"{most['rss_per_stream_kib']:.1f}",
+            "sw_cpu": f"{most['cpu_percent']:.1f}"}
+
+
 _FACTS = {
     "server.first_byte": _first_byte,
     "model.first_token": _first_token,
@@ -238,6 +325,13 @@ _FACTS = {
     "transport.stop_latency_ms": _stop,
     "cost.framing": _framing,
     "cost.decision_table": _decision_table,
+    # Recorded by notebook 05. A point that needs a name not (yet) in evidence.KEYS is left out (render).
+    "agent.stopped_stream": _stopped_stream,
+    "agent.history_tokens": _history_tokens,
+    # Recorded by notebook 08.
+    "production.proxy": _proxy,
+    "production.slow_reader": _slow_reader,
+    "production.streams_per_worker": _streams_per_worker,
 }
 
 
@@ -260,13 +354,25 @@ def facts(found: dict) -> tuple[dict, dict[str, str]]:
 
 # --- rendering ----------------------------------------------------------------------------------
 
+def recorded_by(name: str) -> str | None:
+    """The number of the notebook that records `name`: the "(NN)" at the end of its description in evidence.KEYS."""
+    match = re.search(r"\((\d\d)\)\s*$", evidence.KEYS.get(name, ""))
+    return match.group(1) if match else None
+
+
+def gaps(found: dict) -> dict[str, str]:
+    """The measurements not (yet) taken by their own notebook: name -> "not measured yet" or "measured here, quickly"."""
+    return {name: "measured here, quickly" if name in found else "not measured yet"
+            for name in evidence.KEYS if name not in found or found[name]["source"].endswith("(quick)")}
+
+
 def _recorded_by(name: str):
-    """The notebook that records `name`, from the "(NN)" at the end of its description in evidence.KEYS."""
+    """The notebook (helpers.course) that records `name`, or None."""
     from . import course
 
-    match = re.search(r"\((\d\d)\)\s*$", evidence.KEYS.get(name, ""))
+    number = recorded_by(name)
     try:
-        return course.by_number(match.group(1)) if match else None
+        return course.by_number(number) if number else None
     except StopIteration:
         return None
 
@@ -290,7 +396,9 @@ def render(found: dict | None = None, question: int | None = None) -> list[dict]
     """Every question (or only `question`), each point filled in both languages: [{"number", "zh", "en", "points": [(zh, en), …]}].
 
     A point whose measurement is missing becomes one sentence saying which notebook records it
-    (once per question, however many points need it).
+    (once per question, however many points need it). A point that needs a measurement the course
+    does not take (a name not in `evidence.KEYS`: its notebook is not in this version) is left out,
+    so the answer reads as it did before that notebook existed.
     """
     found = evidence.load() if found is None else found
     values, problems = facts(found)
@@ -302,6 +410,8 @@ def render(found: dict | None = None, question: int | None = None) -> list[dict]
             continue
         points, said = [], set()
         for point in asked.points:
+            if not all(name in evidence.KEYS for name in point.needs):
+                continue
             lacking = [name for name in point.needs if name in problems]
             if not lacking:
                 points.append((point.zh.format(**_in(values, "zh")), point.en.format(**_in(values, "en"))))
@@ -372,6 +482,15 @@ def to_html(found: dict | None = None, lang: str = "both", question: int | None 
                 style = " class='lab-drill-en' style='color: var(--jp-content-font-color2, #555); margin-top: -0.5em'" if lang == "both" else ""
                 out.append(f"<p lang='en'{style}>{inline_html(en)}</p>")
     return "\n".join(out)
+
+
+def terms_used(found: dict | None = None) -> list:
+    """The glossary's terms that the Chinese answers use, in the order they first appear: a glossary filtered to the drill."""
+    from .glossary import TERMS
+
+    chinese = "\n".join(part for answer in render(found) for part in (answer["zh"], *(zh for zh, _ in answer["points"])))
+    used = sorted((chinese.index(term.zh), index, term) for index, term in enumerate(TERMS) if term.zh in chinese)
+    return [term for _, _, term in used]
 
 
 # --- measuring what is missing ---------------------------------------------------------------------

@@ -21,9 +21,7 @@ __all__ = ["Term", "TERMS", "PLANNED", "taught", "pending", "markdown_table", "h
 # Notebooks in the course plan that are not written yet: their terms are kept here with the planned
 # number, left out of the rendered tables, and skipped (and listed) by the test until the notebook exists.
 PLANNED = {
-    "05": "Streaming agents",
     "08": "Streaming in production",
-    "10": "Capstone",
 }
 
 
@@ -129,14 +127,14 @@ TERMS: tuple[Term, ...] = (
        "Continuing a dropped stream from the last event received, using `Last-Event-ID`, without repeating or losing tokens.",
        "用 `Last-Event-ID` 从最后收到的事件继续一个断开的流，token 不重复也不丢失。", "Last-Event-ID"),
     _t("replay buffer", "重放缓冲区", "06",
-       "The recent events the server keeps per stream, so that a reconnecting client can be sent what it missed.",
-       "服务端为每个流保留的最近事件，重连的客户端可以补收错过的部分。", "replay"),
+       "The recent events the server keeps per stream, so that a reconnecting client can be sent what it missed; with several workers, in a store they share.",
+       "服务端为每个流保留的最近事件，重连的客户端可以补收错过的部分；有多个进程时，要放在它们共用的存储里。", "replay"),
     _t("client disconnect", "客户端断开", "06",
-       "The reader going away mid-stream; the server should notice, stop the model and keep the partial answer.",
-       "读取方在流的中途离开；服务端应当察觉，停止模型调用，并保存部分结果。", "disconnect"),
+       "The reader going away mid-stream: on a resumable stream perhaps only a reload, so the answer goes on; where nobody can come back for it, a reason to stop the model.",
+       "读取方在流的中途离开：对可续传的流，可能只是刷新页面，回答继续生成；没有人会回来取的流，就该停止模型调用。", "disconnect"),
     _t("cancellation", "取消", "06",
-       "Stopping upstream work (the model call) when nobody reads the result any more.",
-       "没人再读取结果时，停止上游的工作（模型调用）。", "cancel"),
+       "Stopping upstream work (the model call): on a user's explicit stop, a timeout, or when nobody can read the result any more.",
+       "停止上游的工作（模型调用）：用户明确要求停止、超时，或者再也没人能读取结果时。", "cancel"),
     # 07 sse_vs_websocket
     _t("protocol upgrade", "协议升级", "07",
        "The WebSocket handshake: an HTTP request answered with `101 Switching Protocols`, after which the bytes are frames.",
@@ -168,7 +166,7 @@ TERMS: tuple[Term, ...] = (
        "A connection kept open across or during responses; HTTP/1.1 keeps normal responses' connections open too, so what streaming makes long-lived is the response.",
        "跨多个响应或在响应期间一直保持打开的连接；HTTP/1.1 对普通响应也会保持连接，流式输出真正拉长的是响应本身。",
        "long-lived", "long connection"),
-    # 05 streaming_agents (planned)
+    # 05 streaming_agents
     _t("tool call", "工具调用", "05",
        "The model asking the application to run a function, with JSON arguments that stream in pieces.",
        "模型请求应用执行一个函数，函数参数是分段流式到达的 JSON。"),
@@ -283,7 +281,8 @@ def _matches(term: Term, query: str) -> bool:
 class GlossaryView:
     """The glossary as a widget: a filter box (English or 中文) over the table.
 
-    Its plain-text form is fixed, so a saved notebook does not change with what was typed.
+    Its plain-text form is fixed, so a saved notebook does not change with what was typed, nor with
+    the number of terms (which grows as notebooks are added, and would make a stored output stale).
     """
 
     def __init__(self, terms: list[Term] | None = None) -> None:
@@ -304,5 +303,5 @@ class GlossaryView:
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = f"Glossary, English ↔ 中文: {len(self.terms)} terms (a widget: open in JupyterLab to see it)"
+        bundle["text/plain"] = "Glossary, English ↔ 中文, with a filter box (a widget: open in JupyterLab to see it)"
         return bundle

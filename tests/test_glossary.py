@@ -111,4 +111,15 @@ def test_the_widget_filters_in_either_language_and_its_plain_text_is_fixed():
     view.search.value = ""
     assert view.table.value == everything
     assert view._repr_mimebundle_()["text/plain"] == plain
+    assert glossary.GlossaryView(glossary.TERMS[:3])._repr_mimebundle_()["text/plain"] == plain, "a stored output must not change when terms are added"
     assert "application/vnd.jupyter.widget-view+json" in view._repr_mimebundle_()
+
+
+def test_the_contents_notebook_renders_the_glossary_from_the_data_module_with_a_fixed_plain_text():
+    cells = nbformat.read(course.NOTEBOOK_DIR / course.CONTENTS, as_version=4).cells
+    rendering = [c for c in cells if c.cell_type == "code" and "GlossaryView()" in c.source]
+    assert len(rendering) == 1, "00_contents shows the glossary from helpers.glossary in one code cell"
+    shown = [o.data for o in rendering[0].outputs if o.output_type == "execute_result"]
+    assert shown, "the cell is committed executed"
+    assert shown[0]["text/plain"] == glossary.GlossaryView()._repr_mimebundle_()["text/plain"]
+    assert "application/vnd.jupyter.widget-view+json" in shown[0]
