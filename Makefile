@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # JupyterLab's documented place for settings overrides: <app dir>/settings/overrides.json
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+# Two test processes: most tests wait (on servers, browsers, simulated tokens), so two share 2 cores well.
+# Tests of one module stay in one process, for its module-scoped servers and browser.
+PARALLEL := -n 2 --dist loadscope
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 60
 
 .PHONY: install lab test unit notebook-tests notebooks browser check bench clean
@@ -29,13 +32,14 @@ lab: install
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks notebooks/01_generators.ipynb
 
 # Everything: unit tests, every notebook run (its outputs compared as nbval compares them, then
-# run again solved, in the same kernel), and the browser tests.
+# run again solved, in the same kernel; the notebooks run meanwhile, see tests/notebook_session.py),
+# and the browser tests.
 test: install
-	$(PY) -m pytest tests
+	$(PY) -m pytest $(PARALLEL) tests
 
 # The fast unit tests only: no notebook, no browser.
 unit: install
-	$(PY) -m pytest tests --ignore=tests/browser -m "not notebooks"
+	$(PY) -m pytest $(PARALLEL) tests --ignore=tests/browser -m "not notebooks"
 
 # Every notebook, once per kernel: outputs compared with the stored ones, then solved (part of `make test`).
 notebook-tests: install

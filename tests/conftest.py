@@ -46,29 +46,43 @@ def redis_url():
         yield server.url
 
 
-def pytest_collection_modifyitems(config, items):
-    """Tests that read the notebooks' runs go last: the runs go on in the background meanwhile."""
-    from .notebook_runner import USES_RUNS
+# The notebooks run while the other tests do: tests/notebook_session.py says when and where.
+def pytest_configure(config):
+    from . import notebook_session
 
-    items.sort(key=lambda item: USES_RUNS in getattr(item, "fixturenames", ()))
+    notebook_session.configure(config)
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected
+def pytest_collection_modifyitems(config, items):
+    from . import notebook_session
+
+    notebook_session.collected(config, items)
 
 
 def pytest_collection_finish(session):
-    from .notebook_runner import start_in_background
+    from . import notebook_session
 
-    start_in_background(session)
+    notebook_session.collection_finished(session)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    from . import notebook_session
+
+    notebook_session.worker_collected(node.config)
 
 
 def pytest_sessionfinish(session):
-    from .notebook_runner import finish_background
+    from . import notebook_session
 
-    finish_background(session.config)
+    notebook_session.finish(session.config)
 
 
 def pytest_terminal_summary(terminalreporter, config):
     """Where the notebook tests spend their time, so whoever adds a notebook sees what it costs."""
-    from .notebook_runner import summary
+    from . import notebook_session
 
-    line = summary(config)
+    line = notebook_session.summary(config)
     if line:
         terminalreporter.write_line(line)

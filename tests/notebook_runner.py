@@ -22,9 +22,8 @@ import contextlib
 import copy
 import difflib
 import os
+import pickle
 import re
-import shutil
-import tempfile
 import threading
 import time
 from collections import OrderedDict, defaultdict
@@ -34,7 +33,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
-import pytest
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbformat import NotebookNode
@@ -54,8 +52,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # about 35 s of CPU in 80 s on 2 cores (one at a time: 240 s), and passed with another core kept busy.
 WORKERS = int(os.environ.get("NOTEBOOK_WORKERS", "4"))
 COURSE = [course.NOTEBOOK_DIR / course.CONTENTS] + [nb.path for nb in course.NOTEBOOKS]  # what `make notebooks` (nbval) runs
-USES_RUNS = "notebook_runs"  # the fixture through which tests read the runs
-BACKGROUND = pytest.StashKey["NotebooksInBackground"]()
 
 
 def tags(cell) -> list[str]:
@@ -195,30 +191,37 @@ async def run_notebooks(paths: list[Path], order: list[Path], workers: int, env:
 
 
 class NotebooksInBackground:
-    """`run_notebooks` in a thread of its own, so the notebooks run while the other tests do.
+    """`run_notebooks` in a thread of its own, so the notebooks run while the tests do.
 
     The kernels get a snapshot of the environment taken at the start, with their own
-    STREAMING_LAB_DATA: tests running meanwhile may change os.environ.
+    STREAMING_LAB_DATA: tests running meanwhile may change os.environ. With `publish`, the runs
+    are also written to `folder`/runs.pickle (or the error to failed.txt) for other processes.
     """
 
-    def __init__(self, paths: list[Path], order: list[Path], workers: int, folder: Path):
-        self.workers, self.folder, self.started = workers, folder, time.perf_counter()
+    def __init__(self, paths: list[Path], order: list[Path], workers: int, folder: Path, publish: bool = False):
+        self.workers, self.folder, self.publish, self.started = workers, folder, publish, time.perf_counter()
         self.seconds = 0.0
         (folder / "evidence").mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "STREAMING_LAB_DATA": str(folder / "evidence")}
         self._done: concurrent.futures.Future = concurrent.futures.Future()
         self._loop = self._task = None
-        self._thread = threading.Thread(target=self._run, args=(paths, order, env, folder), name="notebooks", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(paths, order, env), name="notebooks", daemon=True)
         self._thread.start()
 
-    def _run(self, paths, order, env, folder) -> None:
+    def _run(self, paths, order, env) -> None:
         async def main():
             self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
-            return await run_notebooks(paths, order, self.workers, env, folder)
+            return await run_notebooks(paths, order, self.workers, env, self.folder)
 
         try:
-            self._done.set_result(asyncio.run(main()))
+            runs = asyncio.run(main())
+            if self.publish:
+                (self.folder / "runs.pickle.tmp").write_bytes(pickle.dumps(runs))
+                os.replace(self.folder / "runs.pickle.tmp", self.folder / "runs.pickle")
+            self._done.set_result(runs)
         except BaseException as exc:  # handed to whoever waits for the result
+            if self.publish:
+                (self.folder / "failed.txt").write_text(f"{type(exc).__name__}: {exc}")
             self._done.set_exception(exc)
         self.seconds = time.perf_counter() - self.started
 
@@ -233,6 +236,21 @@ class NotebooksInBackground:
         if self._thread.is_alive() and self._loop is not None:
             self._loop.call_soon_threadsafe(self._task.cancel)
         self._thread.join(60)
+
+
+def published_runs(folder: Path, start_timeout: float = 120, timeout: float = 3600) -> dict[Path, NotebookRun]:
+    """The runs another process publishes in `folder` (see NotebooksInBackground), once they are there."""
+    start = time.monotonic()
+    while not (folder / "runs.pickle").exists():
+        waited = time.monotonic() - start
+        if (folder / "failed.txt").exists():
+            raise RuntimeError("the notebook runs failed: " + (folder / "failed.txt").read_text())
+        if not (folder / "started").exists() and waited > start_timeout:
+            raise RuntimeError(f"no notebook run started in {start_timeout:.0f} s (nothing in {folder})")
+        if waited > timeout:
+            raise TimeoutError(f"the notebook runs did not finish in {timeout:.0f} s")
+        time.sleep(0.5)
+    return pickle.loads((folder / "runs.pickle").read_bytes())
 
 
 class NbvalComparison:
@@ -280,31 +298,3 @@ def nbval_failures(run: NotebookRun, sanitize_file: Path) -> list[str]:
                 failures.append(f"{where}\nCell outputs differ:\n" + "\n".join(comparison.comparison_traceback))
     return failures
 
-
-def start_in_background(session) -> None:
-    """Start the runs the session's tests will read, when collection ends (tests/conftest.py calls this)."""
-    wanted = []
-    for item in session.items:
-        path = getattr(item, "callspec", None) and item.callspec.params.get("path")
-        if USES_RUNS in getattr(item, "fixturenames", ()) and path and path not in wanted:
-            wanted.append(path)
-    if wanted and not session.config.option.collectonly:
-        folder = Path(tempfile.mkdtemp(prefix="streaming-lab-notebooks-"))
-        session.config.stash[BACKGROUND] = NotebooksInBackground(wanted, COURSE, WORKERS, folder)
-
-
-def finish_background(config) -> None:
-    background = config.stash.get(BACKGROUND, None)
-    if background is not None:
-        background.stop()
-        shutil.rmtree(background.folder, ignore_errors=True)
-
-
-def summary(config) -> str | None:
-    """Each notebook's run time, slowest first, once the runs are done."""
-    background = config.stash.get(BACKGROUND, None)
-    if background is None or not background.finished_ok():
-        return None
-    runs = background.result()
-    each = ", ".join(f"{path.stem} {run.seconds:.0f} s" for path, run in sorted(runs.items(), key=lambda item: -item[1].seconds))
-    return f"notebooks ran in {background.seconds:.0f} s, {background.workers} at a time, beside the other tests; each, both passes: {each}"

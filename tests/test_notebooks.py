@@ -15,7 +15,8 @@ import pytest
 
 from helpers import course
 
-from .notebook_runner import BACKGROUND, COURSE, nbval_failures
+from . import notebook_session
+from .notebook_runner import COURSE, nbval_failures
 
 NOTEBOOKS = course.NOTEBOOK_DIR
 NUMBERED = [nb.path for nb in course.NOTEBOOKS]
@@ -83,8 +84,8 @@ def errors(cell):
 
 @pytest.fixture(scope="session")
 def notebook_runs(request):
-    """The runs of the selected notebooks: started when collection ended, in the background (tests/conftest.py)."""
-    return request.config.stash[BACKGROUND].result()
+    """The runs of the selected notebooks, started in the background when collection ended (tests/notebook_session.py)."""
+    return notebook_session.runs(request.config)
 
 
 def completed(run):

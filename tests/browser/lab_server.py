@@ -53,6 +53,8 @@ def jupyterlab(tmp: Path):
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
         "JUPYTERHUB_SERVICE_PREFIX": BASE,
+        # its kernels record their measurements here: each JupyterLab starts with none, whatever ran before
+        "STREAMING_LAB_DATA": str(tmp / "evidence"),
     }
     command = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
