@@ -12,6 +12,11 @@ import platform
 import time
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows has no flock; the file is still replaced whole
+    fcntl = None
+
 __all__ = ["KEYS", "record", "load", "data_file"]
 
 # Every measurement a notebook records, by name, with what it holds. The interview drill reads
@@ -52,8 +57,15 @@ def record(name: str, value, *, source: str) -> None:
     """Save one measurement under `name` (one of KEYS), with the notebook it came from and the machine."""
     if name not in KEYS:
         raise KeyError(f"unknown measurement {name!r}; the names are listed in helpers.evidence.KEYS")
-    data = load()
-    data[name] = {"value": value, "source": source, "when": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores"}
     path = data_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    # Notebooks can run at once (the tests run several): one writer at a time, and a file that is
+    # replaced whole, so no notebook reads half a file or loses another's record.
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        data = load()
+        data[name] = {"value": value, "source": source, "when": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores"}
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        os.replace(partial, path)

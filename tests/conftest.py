@@ -44,3 +44,45 @@ def redis_url():
         pytest.skip(str(missing))
     with server:
         yield server.url
+
+
+# The notebooks run while the other tests do: tests/notebook_session.py says when and where.
+def pytest_configure(config):
+    from . import notebook_session
+
+    notebook_session.configure(config)
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected
+def pytest_collection_modifyitems(config, items):
+    from . import notebook_session
+
+    notebook_session.collected(config, items)
+
+
+def pytest_collection_finish(session):
+    from . import notebook_session
+
+    notebook_session.collection_finished(session)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    from . import notebook_session
+
+    notebook_session.worker_collected(node.config)
+
+
+def pytest_sessionfinish(session):
+    from . import notebook_session
+
+    notebook_session.finish(session.config)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Where the notebook tests spend their time, so whoever adds a notebook sees what it costs."""
+    from . import notebook_session
+
+    line = notebook_session.summary(config)
+    if line:
+        terminalreporter.write_line(line)

@@ -1,23 +1,28 @@
-"""The course's structure, and every notebook run twice in one kernel: as committed, then solved.
+"""The course's structure, and every notebook executed by its tests.
 
-The first pass runs the notebook as a learner gets it: only cells tagged `raises-exception`
-may fail, and every exercise's check cell must fail with NotSolvedYet. The second pass,
-in the same kernel, loads each exercise's solution: every check cell must pass.
+Each notebook runs in one kernel, twice (tests/notebook_runner.py runs several at a time, beside the other tests):
+- first as committed: its outputs must match the stored ones under nbval's rules and
+  tests/sanitize.cfg (what `make notebooks` checks with nbval itself), only cells tagged
+  `raises-exception` may fail, and every exercise's check cell must fail with NotSolvedYet;
+- then, in the same kernel, with each exercise's solution loaded: every check cell must pass.
 """
 
-import copy
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from helpers import course
 
+from . import notebook_session
+from .notebook_runner import COURSE, nbval_failures
+
 NOTEBOOKS = course.NOTEBOOK_DIR
 NUMBERED = [nb.path for nb in course.NOTEBOOKS]
+EVERY_NOTEBOOK = COURSE  # what `make notebooks` (nbval) runs
 LINK = re.compile(r"\]\(([^)]+\.ipynb)\)")
+SANITIZE = Path(__file__).parent / "sanitize.cfg"
 
 
 def read(path):
@@ -77,21 +82,29 @@ def errors(cell):
     return [o for o in cell.get("outputs", []) if o.output_type == "error"]
 
 
-@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
-def test_runs_twice_in_one_kernel_and_every_check_fails_empty_and_passes_solved(path):
-    nb = read(path)
-    solved = copy.deepcopy(nb.cells)
-    for cell in solved:
-        if "exercise" in tags(cell):
-            cell.source = (NOTEBOOKS / "solutions" / f"{cell.metadata['exercise']}.py").read_text()
-    run = copy.deepcopy(nb)
-    run.cells = copy.deepcopy(nb.cells) + solved
-    for cell in run.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-    NotebookClient(run, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+@pytest.fixture(scope="session")
+def notebook_runs(request):
+    """The runs of the selected notebooks, started in the background when collection ended (tests/notebook_session.py)."""
+    return notebook_session.runs(request.config)
 
-    half = len(nb.cells)
+
+def completed(run):
+    assert not run.failure, f"{run.path.name} did not run to the end: {run.failure}"
+    return run
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
+def test_outputs_match_the_committed_ones_under_nbval_rules(path, notebook_runs):
+    failures = nbval_failures(completed(notebook_runs[path]), SANITIZE)
+    assert not failures, f"{len(failures)} cell(s) of {path.name} fail as nbval would report them:\n\n" + "\n\n".join(failures)
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
+def test_runs_twice_in_one_kernel_and_every_check_fails_empty_and_passes_solved(path, notebook_runs):
+    run = completed(notebook_runs[path])
+    half = run.half
     for index, cell in enumerate(run.cells):
         if cell.cell_type != "code":
             continue

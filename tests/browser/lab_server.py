@@ -15,6 +15,14 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "/user/test/"
+OVERRIDES = ROOT / "binder" / "overrides.json"  # the settings a learner's JupyterLab starts with
+
+
+def installed_overrides() -> Path:
+    """Where JupyterLab reads settings overrides: <app dir>/settings/overrides.json (`make install` copies them there)."""
+    from jupyterlab.commands import get_app_dir
+
+    return Path(get_app_dir()) / "settings" / "overrides.json"
 
 
 def free_port() -> int:
@@ -25,7 +33,13 @@ def free_port() -> int:
 
 @contextmanager
 def jupyterlab(tmp: Path):
-    """Yield the URL of a JupyterLab with no token on 127.0.0.1; the kernel sees JUPYTERHUB_SERVICE_PREFIX."""
+    """Yield the URL of a JupyterLab with no token on 127.0.0.1; the kernel sees JUPYTERHUB_SERVICE_PREFIX.
+
+    The page exposes `window.jupyterapp`, so tests can wait for what JupyterLab itself reports.
+    """
+    installed = installed_overrides()
+    if not installed.exists() or json.loads(installed.read_text()) != json.loads(OVERRIDES.read_text()):
+        raise RuntimeError(f"{installed} is missing or differs from binder/overrides.json: run `make install`")
     settings = tmp / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     # render every cell, so tests can see every output (JupyterLab 4 windows long notebooks)
@@ -39,18 +53,20 @@ def jupyterlab(tmp: Path):
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
         "JUPYTERHUB_SERVICE_PREFIX": BASE,
+        # its kernels record their measurements here: each JupyterLab starts with none, whatever ran before
+        "STREAMING_LAB_DATA": str(tmp / "evidence"),
     }
     command = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.base_url={BASE}", "--IdentityProvider.token=", "--ServerApp.password=",
-        f"--ServerApp.root_dir={notebooks}", "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={notebooks}", "--ServerApp.port_retries=0", "--LabApp.expose_app_in_browser=True",
     ] + (["--allow-root"] if os.geteuid() == 0 else [])  # CI runs as root
     log_path = tmp / "jupyterlab.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         url = f"http://127.0.0.1:{port}{BASE}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120  # a cold start on a busy machine is slow
             while True:
                 try:
                     if httpx.get(url + "api/status", timeout=2).status_code == 200:
