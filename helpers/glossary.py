@@ -20,9 +20,8 @@ __all__ = ["Term", "TERMS", "PLANNED", "taught", "pending", "markdown_table", "h
 
 # Notebooks in the course plan that are not written yet: their terms are kept here with the planned
 # number, left out of the rendered tables, and skipped (and listed) by the test until the notebook exists.
-PLANNED = {
-    "08": "Streaming in production",
-}
+# Every notebook of the plan exists now (05, 08 and 10 were the last), so nothing waits.
+PLANNED: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -107,6 +106,22 @@ TERMS: tuple[Term, ...] = (
     _t("retrieval-augmented generation (RAG)", "检索增强生成", "04",
        "Retrieving documents first and giving them to the model with the question; a stream can show the retrieval step before the answer.",
        "先检索文档，再和问题一起交给模型；流式输出可以在回答之前先展示检索步骤。", "RAG", "retrieval"),
+    _t("stream resource", "流资源", "04",
+       "An answer with a URL of its own: `POST /streams` creates it with the prompt in the body, `GET /streams/{id}` follows it, so the prompt stays out of URLs and the answer can be followed again.",
+       "拥有自己 URL 的回答：`POST /streams` 用请求体里的提示词创建它，`GET /streams/{id}` 跟随它；提示词不进 URL，回答也可以再次跟随。", "resource"),
+    # 05 streaming_agents
+    _t("tool call", "工具调用", "05",
+       "The model asking the application to run a function, with JSON arguments that stream in pieces.",
+       "模型请求应用执行一个函数，函数参数是分段流式到达的 JSON。"),
+    _t("structured output", "结构化输出", "05",
+       "Model output as JSON that fits a schema (given to the API, or written into the prompt with JSON mode), parsed and validated into an object.",
+       "符合某个 JSON Schema 的模型输出（Schema 交给 API，或在 JSON 模式下写进提示词），解析并校验后得到一个对象。"),
+    _t("agent", "智能体", "05",
+       "A loop of model and tools: the model plans, calls tools, reads their results and answers.",
+       "模型与工具组成的循环：模型规划、调用工具、读取结果，再给出回答。"),
+    _t("multi-turn chat", "多轮对话", "05",
+       "A conversation whose history is sent again with every new question.",
+       "每次提新问题都要把历史消息一起重新发送的对话。"),
     # 06 errors_and_resume
     _t("validation", "参数验证", "06",
        "Checking a request before the stream starts, so a bad one gets a 4xx status instead of a broken stream.",
@@ -135,6 +150,9 @@ TERMS: tuple[Term, ...] = (
     _t("cancellation", "取消", "06",
        "Stopping upstream work (the model call): on a user's explicit stop, a timeout, or when nobody can read the result any more.",
        "停止上游的工作（模型调用）：用户明确要求停止、超时，或者再也没人能读取结果时。", "cancel"),
+    _t("sticky session", "会话保持", "06",
+       "A load balancer sending every connection of one client to the same replica: it makes a resume from one replica's memory work, until that replica leaves; a shared stream store needs none.",
+       "负载均衡器把同一客户端的每个连接都发到同一个副本：这样，只存在一个副本内存里的流也能续传，但只到这个副本下线为止；用共享的流存储就不需要它。"),
     # 07 sse_vs_websocket
     _t("protocol upgrade", "协议升级", "07",
        "The WebSocket handshake: an HTTP request answered with `101 Switching Protocols`, after which the bytes are frames.",
@@ -143,43 +161,9 @@ TERMS: tuple[Term, ...] = (
        "Both sides sending during the same exchange; SSE clients do it with separate requests, WebSocket on one connection.",
        "通信双方在同一次交互中都发送数据；SSE 客户端靠另发请求实现，WebSocket 在同一条连接上实现。", "talking back", "talks back"),
     _t("reconnection", "重连", "07",
-       "Opening a new connection after one dropped; `EventSource` does it by itself, a WebSocket does not.",
-       "连接断开后重新建立连接；`EventSource` 会自动重连，WebSocket 不会。", "reconnect"),
-    _t("proxy buffering", "代理缓冲", "07",
-       "A proxy holding a response back until it ends, which turns a stream into one burst; `X-Accel-Buffering: no` turns it off in nginx.",
-       "代理把响应攒到结束才转发，流就变成了一次性到达；在 nginx 中用 `X-Accel-Buffering: no` 关闭。", "X-Accel-Buffering"),
-    # 09 when_not_to_stream
-    _t("perceived speed", "用户感知速度", "09",
-       "How fast a reply feels: set by the wait before the first words, not by the total time.",
-       "用户感觉到的快慢：取决于看到第一个字之前的等待，而不是总耗时。", "perceived"),
-    _t("partial JSON", "不完整的 JSON", "09",
-       "A JSON document cut mid-way, as it is while it streams; it does not parse until the end.",
-       "在流式传输中途被截断的 JSON 文档；在结束之前无法解析。"),
-    _t("content moderation", "内容审核", "09",
-       "Checking text before users see it; a stream shows words before the check can see the whole.",
-       "在用户看到之前检查文本；而流式输出会在检查看到全文之前就把文字展示出去。", "moderation"),
-    _t("transaction", "事务", "09",
-       "An all-or-nothing operation; its result must not be shown as final before it commits.",
-       "要么全部成功、要么全部失败的操作；提交之前不能把结果当作最终结果展示。"),
-    # 11 interview_drill
-    _t("long-lived connection", "长连接", "11",
-       "A connection kept open across or during responses; HTTP/1.1 keeps normal responses' connections open too, so what streaming makes long-lived is the response.",
-       "跨多个响应或在响应期间一直保持打开的连接；HTTP/1.1 对普通响应也会保持连接，流式输出真正拉长的是响应本身。",
-       "long-lived", "long connection"),
-    # 05 streaming_agents
-    _t("tool call", "工具调用", "05",
-       "The model asking the application to run a function, with JSON arguments that stream in pieces.",
-       "模型请求应用执行一个函数，函数参数是分段流式到达的 JSON。"),
-    _t("structured output", "结构化输出", "05",
-       "Model output constrained to a JSON schema, parsed into an object.",
-       "受 JSON Schema 约束的模型输出，可以解析成对象。"),
-    _t("agent", "智能体", "05",
-       "A loop of model and tools: the model plans, calls tools, reads their results and answers.",
-       "模型与工具组成的循环：模型规划、调用工具、读取结果，再给出回答。"),
-    _t("multi-turn chat", "多轮对话", "05",
-       "A conversation whose history is sent again with every new question.",
-       "每次提新问题都要把历史消息一起重新发送的对话。"),
-    # 08 production (planned)
+       "Opening a new connection after one dropped; `EventSource` does it by itself (until an answer other than 200, such as 204 or 404, tells it to stop), a WebSocket does not.",
+       "连接断开后重新建立连接；`EventSource` 会自动重连（直到收到 204、404 这类非 200 的响应才停止），WebSocket 不会。", "reconnect"),
+    # 08 production
     _t("backpressure", "背压", "08",
        "A slow reader slowing the writer down (flow control), instead of the writer queueing without limit.",
        "读取慢的一方让写入方也慢下来（流量控制），而不是让写入方无限制地排队。"),
@@ -189,12 +173,49 @@ TERMS: tuple[Term, ...] = (
     _t("reverse proxy", "反向代理", "08",
        "A server in front of the application (nginx) that forwards requests to it, and may buffer, compress or time out streams.",
        "位于应用前面、把请求转发给它的服务器（如 nginx），可能会缓冲、压缩流或让流超时。"),
-    _t("sticky session", "会话保持", "08",
-       "Routing a client's requests to the same worker, one way to make in-memory resume work behind a load balancer.",
-       "把同一客户端的请求固定路由到同一个进程，是负载均衡后面让内存中的续传生效的一种办法。"),
     _t("authentication", "鉴权", "08",
-       "Proving who is asking; `EventSource` cannot send an `Authorization` header, so streams use cookies, tokens or `fetch()`.",
-       "证明请求者的身份；`EventSource` 不能发送 `Authorization` 请求头，所以流式接口要用 cookie、令牌或 `fetch()`。"),
+       "Proving who is asking; `EventSource` cannot send an `Authorization` header, so streams use cookies, one-time tickets in the URL, or `fetch()` with a header.",
+       "证明请求者的身份；`EventSource` 不能发送 `Authorization` 请求头，所以流式接口要用 cookie、URL 里的一次性票据，或者带请求头的 `fetch()`。"),
+    _t("proxy buffering", "代理缓冲", "08",
+       "A proxy holding a response back until its buffers fill or it ends, which turns a stream into bursts; `X-Accel-Buffering: no` or `proxy_buffering off` turns it off in nginx.",
+       "代理把响应攒到缓冲区满或响应结束才转发，流就变成一阵一阵地到达；在 nginx 中用 `X-Accel-Buffering: no` 或 `proxy_buffering off` 关闭。", "X-Accel-Buffering"),
+    _t("thread pool", "线程池", "08",
+       "A fixed set of threads for blocking work; Starlette runs each `next()` of a sync generator in anyio's pool (40 threads by default), so the streams beyond it wait for a free thread.",
+       "专门执行阻塞操作的一组数量固定的线程；Starlette 把同步生成器的每次 `next()` 放进 anyio 的线程池（默认 40 个线程），超出的流只能等线程空出来。"),
+    _t("open-file limit", "打开文件数上限", "08",
+       "The most file descriptors a process may hold (`ulimit -n`); each open stream holds a socket, and at the limit new connections get no answer at all, unless a concurrency limit answers 503 first.",
+       "一个进程最多能持有的文件描述符数量（`ulimit -n`）；每个打开的流都占一个套接字，到了上限，新连接完全得不到响应，除非先用并发上限返回 503。", "ulimit"),
+    _t("one-time ticket", "一次性票据", "08",
+       "A short-lived token, fetched with the real credential in a header, that opens one stream once: `EventSource` authenticates without a long-lived token in the URL.",
+       "用请求头里的真实凭证换来的短期凭据，只能打开一个流一次：`EventSource` 靠它鉴权，URL 里不会出现长期有效的令牌。"),
+    _t("HTTP/2 multiplexing", "HTTP/2 多路复用", "08",
+       "HTTP/2 carrying many requests as streams over one connection; browsers speak it only over TLS, and it lifts the six-connections-per-origin limit that open `EventSource`s meet over HTTP/1.1.",
+       "HTTP/2 在一条连接上同时承载多个请求；浏览器只在 TLS 上使用它，它解除了 HTTP/1.1 下每个源最多六个连接的限制，打开多个 `EventSource` 时不再排队。", "HTTP/2"),
+    # 09 when_not_to_stream
+    _t("perceived speed", "用户感知速度", "09",
+       "How fast a reply feels: set by the wait before the first words, not by the total time.",
+       "用户感觉到的快慢：取决于看到第一个字之前的等待，而不是总耗时。", "perceived"),
+    _t("partial JSON", "不完整的 JSON", "09",
+       "A JSON document cut mid-way, as it is while it streams: `json.loads` rejects it until the end, a parser that closes what is still open reads every prefix; sound for display, not for acting on.",
+       "流式传输途中被截断的 JSON 文档：结束之前 `json.loads` 解析不了，能补全未闭合部分的解析器则能读出每个前缀；可以用来显示，不能据此执行操作。"),
+    _t("content moderation", "内容审核", "09",
+       "Checking text before users see it; a stream shows words before the check can see the whole.",
+       "在用户看到之前检查文本；而流式输出会在检查看到全文之前就把文字展示出去。", "moderation"),
+    _t("transaction", "事务", "09",
+       "An all-or-nothing operation; its result must not be shown as final before it commits.",
+       "要么全部成功、要么全部失败的操作；提交之前不能把结果当作最终结果展示。"),
+    # 10 capstone
+    _t("grader", "评分器", "10",
+       "A program that checks a service by its behaviour: it talks to it over real HTTP as a browser would, injects faults, and reports each check as passed or failed.",
+       "按行为检查服务的程序：像浏览器一样通过真实的 HTTP 访问服务、注入故障，逐项报告通过或失败。"),
+    _t("fault injection", "故障注入", "10",
+       "Making a failure happen on purpose where it would really happen (here the model erring mid-answer or failing with HTTP 500, on request), to see what the service does about it.",
+       "在真实会出故障的地方故意制造故障（这里是让模型按要求在回答中途出错，或返回 HTTP 500），看服务如何应对。", "faults injected"),
+    # 11 interview_drill
+    _t("long-lived connection", "长连接", "11",
+       "A connection kept open across or during responses; HTTP/1.1 keeps normal responses' connections open too, so what streaming makes long-lived is the response.",
+       "跨多个响应或在响应期间一直保持打开的连接；HTTP/1.1 对普通响应也会保持连接，流式输出真正拉长的是响应本身。",
+       "long-lived", "long connection"),
 )
 
 
