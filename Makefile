@@ -13,12 +13,13 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 
 .PHONY: install lab test unit notebook-tests notebooks browser check bench clean
 
-$(STAMP): requirements.txt pyproject.toml
+# requirements-dev.txt = requirements.txt (the course; all Binder installs) + the test tools
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Streaming Lab needs Python 3.11 or newer, and $(PYTHON) is " + sys.version.split()[0] + ". Install Python 3.11+ and run: make PYTHON=python3.11 lab")'
 	@$(PYTHON) -c 'import sys; sys.version_info[:2] <= (3, 13) or print("Note: Streaming Lab is tested on Python 3.11, 3.12 and 3.13; $(PYTHON) is " + sys.version.split()[0] + ".")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): on Debian/Ubuntu install python3-venv (apt-get install python3-venv)"; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -e .
+	$(PY) -m pip install --quiet -r requirements-dev.txt -e .
 	@touch $(STAMP)
 
 # Turns off what would cover the first notebook (the Jupyter news question); Binder's postBuild does the same.
