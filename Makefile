@@ -11,7 +11,7 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 PARALLEL := -n 2 --dist loadscope
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 60
 
-.PHONY: install lab test unit notebook-tests notebooks browser check bench clean
+.PHONY: install lab test unit notebook-tests notebooks browser check check-notebook bench clean
 
 # requirements-dev.txt = requirements.txt (the course; all Binder installs) + the test tools
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -56,6 +56,12 @@ browser: install
 # What CI runs, as CI runs it: a fresh clone of the committed HEAD, a fresh HOME, `CI=true bash .ci/run`.
 check:
 	bash .ci/fresh-clone
+
+# A teacher's check of students' notebooks: each exercise solved or not, with the check's hint (docs/teaching.md).
+#   make check-notebook NB="submissions/alice/04_llm_streaming.ipynb submissions/bob/04_llm_streaming.ipynb"
+check-notebook: install
+	@test -n "$(NB)" || { echo 'usage: make check-notebook NB=path/to/student.ipynb'; exit 2; }
+	$(PY) -m helpers.check_notebook $(NB)
 
 bench: install
 	$(PY) tests/benchmarks/run.py
