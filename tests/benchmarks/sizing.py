@@ -196,23 +196,31 @@ def jupyterlab_server_mb(env: dict[str, str], tmp: Path) -> float:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-                                "--IdentityProvider.token=", f"--ServerApp.root_dir={tmp}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+               "--IdentityProvider.token=", f"--ServerApp.root_dir={tmp}"]
+    if os.geteuid() == 0:  # containers and CI run as root, which JupyterLab refuses without this
+        command.append("--allow-root")
+    log = open(tmp / "jupyterlab.log", "w")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     try:
         import httpx
 
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not start; its log ends with:\n{(tmp / 'jupyterlab.log').read_text()[-2000:]}")
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/lab", timeout=5).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.5)
+                pass
+            time.sleep(0.5)
         time.sleep(3)
         return psutil.Process(process.pid).memory_info().rss / MB
     finally:
         process.terminate()
         process.wait(30)
+        log.close()
 
 
 def measure() -> dict:
