@@ -16,7 +16,8 @@ every SAMPLE seconds, the kernel and every process under it:
 
 JupyterLab's own server is measured once, idle after start, and added for a student's total.
 
-    python tests/benchmarks/sizing.py       print the table (run.py's section 7 writes it to RESULTS.md)
+    python tests/benchmarks/sizing.py         measure, print the table, rewrite the docs (run.py's section 7 also writes RESULTS.md)
+    python tests/benchmarks/sizing.py --docs  rewrite the docs from the last measurement (sizing.json), e.g. after a title changed
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from helpers import course  # noqa: E402
 SAMPLE = 0.25  # seconds between samples
 CELL_TIMEOUT = 300
 MB = 1024 * 1024
+BROWSER = ("chrom", "node")  # Chromium's processes and Playwright's driver (node), which Binder does not have
 HEADROOM = 1.25  # the memory limit over the measured peak: another Python version, a larger reply, a re-run cell
 CLASSES = (30, 100, 500)
 RESULTS_JSON = ROOT / "tests" / "benchmarks" / "sizing.json"  # the figures, for docs and tests to quote
@@ -70,6 +72,8 @@ REPORT_TOKENS = "import helpers.embedded_model as _m, json; print('SIZING-USAGE 
 class Peaks:
     kernel_rss: int = 0
     tree_rss: int = 0
+    tree_pss: int = 0
+    browserless_pss: int = 0
     cores: float = 0.0
     ports: int = 0
     programs: set[str] = field(default_factory=set)
@@ -83,7 +87,9 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.root = psutil.Process(pid)
         self.peaks = Peaks()
-        self.cpu_seen: dict[int, float] = {}  # pid: CPU seconds at its last sample (children that exit keep theirs)
+        # pid: its own CPU seconds at its last sample (a process that exits keeps its last figure). Only a
+        # process's own time: the kernel's children_user would add a reaped child's whole life at once.
+        self.cpu_seen: dict[int, float] = {}
         self.stop = threading.Event()
 
     def tree(self) -> list[psutil.Process]:
@@ -94,22 +100,27 @@ class Sampler(threading.Thread):
 
     def sample(self) -> float:
         """Take one sample; return the tree's CPU seconds so far."""
-        rss, ports = 0, set()
+        rss, pss, browserless, ports = 0, 0, 0, set()
         for process in self.tree():
             try:
                 with process.oneshot():
-                    memory = process.memory_info().rss
+                    memory = process.memory_full_info()  # rss, and pss: shared pages divided among the processes sharing them
                     times = process.cpu_times()
-                    self.cpu_seen[process.pid] = times.user + times.system + times.children_user + times.children_system
+                    self.cpu_seen[process.pid] = times.user + times.system
                     if process.pid == self.root.pid:
-                        self.peaks.kernel_rss = max(self.peaks.kernel_rss, memory)
+                        self.peaks.kernel_rss = max(self.peaks.kernel_rss, memory.rss)
                     else:
                         self.peaks.programs.add(process.name())
-                    rss += memory
+                    rss += memory.rss
+                    pss += memory.pss
+                    if not process.name().startswith(BROWSER):
+                        browserless += memory.pss
                     ports |= {c.laddr.port for c in process.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN}
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
         self.peaks.tree_rss = max(self.peaks.tree_rss, rss)
+        self.peaks.tree_pss = max(self.peaks.tree_pss, pss)
+        self.peaks.browserless_pss = max(self.peaks.browserless_pss, browserless)
         self.peaks.ports = max(self.peaks.ports, len(ports))
         self.peaks.all_ports |= ports
         return sum(self.cpu_seen.values())
@@ -132,7 +143,9 @@ class NotebookSize:
     seconds: float
     cpu_seconds: float
     kernel_mb: float
-    tree_mb: float
+    tree_mb: float  # peak sum of RSS
+    tree_pss_mb: float  # peak sum of PSS: what the processes really hold together, what a memory limit sees
+    browserless_pss_mb: float  # the same without Chromium and Playwright's driver: what Binder (no Chromium) needs
     peak_cores: float
     ports: int
     programs: list[str]
@@ -185,7 +198,7 @@ def run_notebook(notebook: course.Notebook, env: dict[str, str], log: Path) -> N
             if line.startswith("SIZING-USAGE "):
                 usage = json.loads(line.split(" ", 1)[1])
     peaks = sampler.peaks
-    return NotebookSize(notebook.number, notebook.title, seconds, sampler.cpu_seconds(), peaks.kernel_rss / MB, peaks.tree_rss / MB,
+    return NotebookSize(notebook.number, notebook.title, seconds, sampler.cpu_seconds(), peaks.kernel_rss / MB, peaks.tree_rss / MB, peaks.tree_pss / MB, peaks.browserless_pss / MB,
                         peaks.cores, peaks.ports, sorted(peaks.programs), usage["prompt"], usage["completion"], usage["requests"], failed)
 
 
@@ -243,14 +256,15 @@ def per_student(figures: dict) -> dict:
     """The figures a JupyterHub needs per user, from the measured ones."""
     sizes = [NotebookSize(**n) for n in figures["notebooks"]]
     server = figures["server_mb"]
-    peak_mb = server + max(s.tree_mb for s in sizes)
-    typical_mb = server + statistics.median(s.tree_mb for s in sizes)
+    peak_mb = server + max(s.tree_pss_mb for s in sizes)
+    typical_mb = server + statistics.median(s.tree_pss_mb for s in sizes)
     cpu_seconds, seconds = sum(s.cpu_seconds for s in sizes), sum(s.seconds for s in sizes)
     return {
         "peak_mb": peak_mb,
         "typical_mb": typical_mb,
         "mem_limit_mb": 128 * math.ceil(peak_mb * HEADROOM / 128),
         "mem_guarantee_mb": 128 * math.ceil(typical_mb / 128),
+        "browserless_peak_mb": server + max(s.browserless_pss_mb for s in sizes),
         "peak_cores": max(s.peak_cores for s in sizes),
         "mean_cores": cpu_seconds / seconds,
         "cpu_limit": max(1.0, math.ceil(max(s.peak_cores for s in sizes) * 2) / 2),
@@ -270,16 +284,17 @@ def rows(figures: dict | None = None) -> list[str]:
     lines = [
         "Every notebook run in order, as a student runs them: one fresh kernel per notebook, shut down after it; the notebook "
         f"starts and stops its own servers. psutil samples the kernel and every process under it every {SAMPLE} s. "
-        "Tree RSS sums the RSS of the kernel and its children (shared pages counted in each: the safe side). "
+        "Tree RSS sums the RSS of the kernel and its children (shared pages counted in each, so Chromium's many processes look far bigger than they are); "
+        "tree PSS sums their proportional set size (each shared page divided among its sharers), which is what they hold together and what the per-student figures use. "
         f"Peak cores is the busiest {SAMPLE} s interval; mean cores is CPU time over run time. Tokens are those the embedded model "
         f"served in the kernel (usage as the real API reports it). Load average before the run: {figures['load_before']:.1f}.", "",
-        "| notebook | run time | CPU time | mean cores | peak cores | kernel peak RSS | kernel + children peak RSS | ports listening at once | child programs | model requests | prompt tokens | completion tokens |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| notebook | run time | CPU time | mean cores | peak cores | kernel peak RSS | kernel + children peak RSS | kernel + children peak PSS | the same without Chromium | ports listening at once | child programs | model requests | prompt tokens | completion tokens |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for s in sizes:
         programs = ", ".join(sorted(set(s.programs))) or "none"
         lines.append(f"| {s.number} {s.title} | {s.seconds:.0f} s | {s.cpu_seconds:.0f} s | {s.mean_cores:.2f} | {s.peak_cores:.2f} | {s.kernel_mb:.0f} MB | "
-                     f"{s.tree_mb:.0f} MB | {s.ports} | {programs} | {s.model_requests} | {s.prompt_tokens:,} | {s.completion_tokens:,} |")
+                     f"{s.tree_mb:.0f} MB | {s.tree_pss_mb:.0f} MB | {s.browserless_pss_mb:.0f} MB | {s.ports} | {programs} | {s.model_requests} | {s.prompt_tokens:,} | {s.completion_tokens:,} |")
     failed = [s.number for s in sizes if s.failed_cells]
     if failed:
         lines += ["", f"**Cells failed unexpectedly in notebooks {', '.join(failed)}: these figures are incomplete.**"]
@@ -289,7 +304,8 @@ def rows(figures: dict | None = None) -> list[str]:
         "| figure | measured | JupyterHub setting |", "|---|---:|---|",
         f"| memory, peak | {student['peak_mb']:.0f} MB | `mem_limit: {student['mem_limit_mb']}M` (peak × {HEADROOM}, rounded up to 128 MB) |",
         f"| memory, median notebook | {student['typical_mb']:.0f} MB | `mem_guarantee: {student['mem_guarantee_mb']}M` |",
-        f"| CPU, busiest {SAMPLE} s | {student['peak_cores']:.2f} cores | `cpu_limit: {student['cpu_limit']:g}` |",
+        f"| memory, peak without Chromium (as on Binder, which has none) | {student['browserless_peak_mb']:.0f} MB | |",
+        f"| CPU, busiest {SAMPLE} s (this machine has {os.cpu_count()} cores) | {student['peak_cores']:.2f} cores | `cpu_limit: {student['cpu_limit']:g}` |",
         f"| CPU, mean while running every notebook | {student['mean_cores']:.2f} cores | `cpu_guarantee: {student['cpu_guarantee']:g}` |",
         f"| TCP ports listening at once | {student['ports']} | on a shared machine, all on its 127.0.0.1 |",
         f"| the whole course, run time only | {student['seconds'] / 60:.0f} min | |", "",
@@ -322,7 +338,7 @@ def teaching_block(figures: dict) -> str:
     lines = [
         f"_Measured by `make bench` (section 7, tests/benchmarks/sizing.py) on {figures.get('date', 'the date in RESULTS.md')}; "
         "2 shared cores, load average {:.1f} before the run. Regenerated with the measurement._".format(figures["load_before"]), "",
-        "| notebook | reading and working time | Run All, measured | memory, kernel + servers | child programs | tokens (prompt + completion) | with a real key, est. |",
+        "| notebook | reading and working time | Run All, measured | memory, kernel + servers (PSS) | child programs | tokens (prompt + completion) | with a real key, est. |",
         "|---|---:|---:|---:|---|---:|---:|",
     ]
     total_minutes = total_seconds = total_usd = 0
@@ -333,12 +349,12 @@ def teaching_block(figures: dict) -> str:
         size, (prompt, completion, usd) = sizes[nb.number], costs[nb.number]
         total_minutes, total_seconds, total_usd = total_minutes + nb.minutes, total_seconds + size.seconds, total_usd + usd
         programs = ", ".join(sorted(set(size.programs))) or "none"
-        lines.append(f"| {nb.number} {nb.title} | {nb.minutes} min | {size.seconds:.0f} s | {size.tree_mb:.0f} MB | {programs} | "
+        lines.append(f"| {nb.number} {nb.title} | {nb.minutes} min | {size.seconds:.0f} s | {size.tree_pss_mb:.0f} MB | {programs} | "
                      f"{prompt:,} + {completion:,} | ${usd:.4f} |")
     lines.append(f"| **the course** | **{total_minutes} min** | **{total_seconds / 60:.0f} min** | | | | **${total_usd:.3f}** |")
     lines += [
         "", f"One student needs at most **{student['peak_mb']:.0f} MB** (JupyterLab's server, {figures['server_mb']:.0f} MB, plus the largest notebook) "
-        f"and **{student['peak_cores']:.1f} cores** at the busiest moment, {student['mean_cores']:.2f} cores on average while cells run; "
+        f"({student['browserless_peak_mb']:.0f} MB without Chromium, as on Binder) and **{student['peak_cores']:.1f} cores** at the busiest moment, {student['mean_cores']:.2f} cores on average while cells run; "
         f"at most **{student['ports']} TCP ports** listen at once (the kernel's own five included).", "",
         "| students at once | memory guaranteed | memory if every student peaks together | CPU cores while every student runs cells |", "|---:|---:|---:|---:|",
     ]
@@ -368,12 +384,12 @@ singleuser:
   # repo2docker's image starts in the repository; open notebook 01 (the settings override keeps the news pop-up away)
   defaultUrl: /lab/tree/notebooks/01_generators.ipynb
   memory:
-    # measured peak {student['peak_mb']:.0f} MB (JupyterLab server + the largest notebook with its servers) x {HEADROOM}
+    # measured peak {student['peak_mb']:.0f} MB (JupyterLab server + the largest notebook with its servers and Chromium, PSS) x {HEADROOM}
     limit: {student['mem_limit_mb']}M
     # measured median notebook {student['typical_mb']:.0f} MB: what a student uses most of the time
     guarantee: {student['mem_guarantee_mb']}M
   cpu:
-    # measured busiest {SAMPLE} s: {student['peak_cores']:.2f} cores; a limit below it only slows the load tests of notebook 08
+    # measured busiest {SAMPLE} s: {student['peak_cores']:.2f} cores on a {os.cpu_count()}-core machine; a lower limit only slows the busy moments (notebook 06's Chromium, notebook 08's load tests)
     limit: {student['cpu_limit']:g}
     # measured mean while running every notebook: {student['mean_cores']:.2f} cores
     guarantee: {student['cpu_guarantee']:g}
@@ -404,4 +420,7 @@ def token_costs(figures: dict) -> list[tuple[str, int, int, float]]:
 
 
 if __name__ == "__main__":
-    print("\n".join(rows()))
+    if sys.argv[1:] == ["--docs"]:  # after renaming a notebook: rewrite the docs from the last measurement
+        write_docs(json.loads(RESULTS_JSON.read_text()))
+    else:
+        print("\n".join(rows()))
