@@ -8,7 +8,9 @@ Sections:
   3. proxy overhead: first byte and event latency through nginx (unbuffered) against direct;
   4. end to end: first token visible in JupyterLab's widget after Run, measured in Chromium;
   5. the whole suite: `make unit`, `make notebook-tests` and `make test`, wall time;
-  6. how fast a cancelled client stops the model, against the 100 ms target (cancellation.py).
+  6. how fast a cancelled client stops the model, against the 100 ms target (cancellation.py);
+  7. sizing: every notebook in order as a student runs them, peak memory, CPU and ports of the kernel
+     and its child processes, and what a class of 30, 100 and 500 needs on a JupyterHub (sizing.py).
 
     python tests/benchmarks/run.py              every section
     python tests/benchmarks/run.py --only 1 3   those sections; the others keep their last results
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import concurrent_streams  # noqa: E402
 import proxy_overhead  # noqa: E402
 import server_paths  # noqa: E402
+import sizing  # noqa: E402
 from cancellation import cancellation_section  # noqa: E402
 
 RUNS = 5
@@ -114,6 +117,7 @@ SECTIONS = {  # number: (title, function returning the section's lines)
     "4": ("End to end in JupyterLab", first_token_in_jupyterlab),
     "5": ("The whole suite", suite_times),
     "6": ("Cancellation: a stopped client stops the model", lambda: cancellation_section()[2:]),  # without its own heading
+    "7": ("Sizing: what a student and a class need", sizing.rows),
 }
 
 
