@@ -27,7 +27,15 @@ from pathlib import Path
 from . import course, kernel_server
 from .embedded_model import MODEL_NAME, OFFLINE_API_KEY, EmbeddedModel
 
-__all__ = ["ServiceError", "CourseModel", "course_model", "service_folder", "load_service", "serve_service", "ENVIRONMENT"]
+__all__ = [
+    "ServiceError",
+    "CourseModel",
+    "course_model",
+    "service_folder",
+    "load_service",
+    "serve_service",
+    "ENVIRONMENT",
+]
 
 ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE")
 _loads = itertools.count(1)
@@ -123,7 +131,9 @@ class CourseModel:
             body = bytearray(json.dumps(request).encode())
         except (ValueError, TypeError, AttributeError):
             pass  # not JSON: the model refuses it the way the API does
-        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [(b"content-length", str(len(body)).encode())]
+        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [
+            (b"content-length", str(len(body)).encode())
+        ]
         scope["headers"] = headers
         delivered = False
 
@@ -169,7 +179,6 @@ class CourseModel:
             known = {record.id for record in self.model.requests}
             self.sent = {key: value for key, value in self.sent.items() if key in known}
         return "\n".join(lines).encode()
-
 
     def _record_error(self, body: bytes) -> None:
         try:
@@ -263,13 +272,21 @@ def _one_line(exc: BaseException, path: Path) -> str:
     """`Type: message (app.py, line N)`, the line being the last one of the learner's file in the traceback."""
     if isinstance(exc, SyntaxError) and exc.lineno:
         return f"SyntaxError: {exc.msg} (app.py, line {exc.lineno})"
-    lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if Path(frame.filename) == path]
+    lines = [
+        frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if Path(frame.filename) == path
+    ]
     where = f" (app.py, line {lines[-1]})" if lines else ""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {message}{where}" if message else f"{type(exc).__name__}{where}"
 
 
-def serve_service(folder: str | Path = "capstone", *, name: str = "capstone", model: CourseModel | None = None, offline: bool = False) -> kernel_server.ServerHandle:
+def serve_service(
+    folder: str | Path = "capstone",
+    *,
+    name: str = "capstone",
+    model: CourseModel | None = None,
+    offline: bool = False,
+) -> kernel_server.ServerHandle:
     """Load the service fresh and serve it under `name` (an older server of that name stops first)."""
     module = load_service(folder, model=model, offline=offline)
     try:

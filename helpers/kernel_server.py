@@ -17,9 +17,19 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-__all__ = ["LoopbackAddresses", "ServerHandle", "ServerStartError", "SimulatedDrop", "serve", "running_servers", "stop_all", "public_url", "server_errors"]
+__all__ = [
+    "LoopbackAddresses",
+    "ServerHandle",
+    "ServerStartError",
+    "SimulatedDrop",
+    "serve",
+    "running_servers",
+    "stop_all",
+    "public_url",
+    "server_errors",
+]
 
-_servers: dict[str, "ServerHandle"] = {}
+_servers: dict[str, ServerHandle] = {}
 _lock = threading.Lock()
 
 
@@ -76,7 +86,7 @@ class ServerHandle(LoopbackAddresses):
     def running(self) -> bool:
         return self.thread.is_alive()
 
-    def __enter__(self) -> "ServerHandle":
+    def __enter__(self) -> ServerHandle:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -118,7 +128,9 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
-def serve(app, *, name: str = "app", port: int = 0, log_level: str = "warning", startup_timeout: float = 10.0) -> ServerHandle:
+def serve(
+    app, *, name: str = "app", port: int = 0, log_level: str = "warning", startup_timeout: float = 10.0
+) -> ServerHandle:
     """Start `app` on 127.0.0.1 in a daemon thread and return once it accepts connections.
 
     A server already running under the same `name` is stopped first, so re-running
@@ -137,7 +149,9 @@ def serve(app, *, name: str = "app", port: int = 0, log_level: str = "warning", 
         ws="websockets-sansio",
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{name}", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{name}", daemon=True
+    )
     handle = ServerHandle(name=name, port=sock.getsockname()[1], server=server, thread=thread, sock=sock)
     thread.start()
     deadline = time.monotonic() + startup_timeout
@@ -174,7 +188,11 @@ def server_errors():
 
     def keep(record: logging.LogRecord) -> bool:
         exc = root_cause(record.exc_info[1]) if record.exc_info else None
-        caught.append(f"{record.getMessage().strip()} -> {type(exc).__name__}: {exc}" if exc else record.getMessage().strip())
+        caught.append(
+            f"{record.getMessage().strip()} -> {type(exc).__name__}: {exc}"
+            if exc
+            else record.getMessage().strip()
+        )
         return False
 
     logger = logging.getLogger("uvicorn.error")

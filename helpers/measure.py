@@ -28,7 +28,9 @@ class StreamTiming:
         return f"{self.label}: first byte {self.ttfb:.3f} s, total {self.total:.3f} s, {len(self.arrivals)} chunks, {self.nbytes} bytes"
 
 
-async def time_request(url: str, *, label: str = "", method: str = "GET", json=None, headers=None, timeout: float = 30.0) -> StreamTiming:
+async def time_request(
+    url: str, *, label: str = "", method: str = "GET", json=None, headers=None, timeout: float = 30.0
+) -> StreamTiming:
     """Send one request with httpx and record when every chunk of the body arrives."""
     async with httpx.AsyncClient(timeout=timeout) as client:
         start = time.perf_counter()
@@ -39,4 +41,6 @@ async def time_request(url: str, *, label: str = "", method: str = "GET", json=N
                 parts.append(chunk)
             total = time.perf_counter() - start
     ttfb = arrivals[0][0] if arrivals else total
-    return StreamTiming(label or url, response.status_code, ttfb, total, arrivals, b"".join(parts), dict(response.headers))
+    return StreamTiming(
+        label or url, response.status_code, ttfb, total, arrivals, b"".join(parts), dict(response.headers)
+    )

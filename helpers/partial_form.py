@@ -67,10 +67,20 @@ class PartialForm:
         rows = []
         for name in self.fields:
             value = self.current.get(name)
-            shown = "" if value is None else value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            rows.append(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(name)}</th><td style='white-space:pre-wrap'>{html.escape(shown)}</td></tr>")
+            shown = (
+                ""
+                if value is None
+                else value
+                if isinstance(value, str)
+                else json.dumps(value, ensure_ascii=False)
+            )
+            rows.append(
+                f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(name)}</th><td style='white-space:pre-wrap'>{html.escape(shown)}</td></tr>"
+            )
         state = "streaming…" if streaming else f"{len(self.snapshots)} partial objects"
-        self.widget.value = f"<b>{html.escape(self.title)}</b> <small>{state}</small><table>{''.join(rows)}</table>"
+        self.widget.value = (
+            f"<b>{html.escape(self.title)}</b> <small>{state}</small><table>{''.join(rows)}</table>"
+        )
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)

@@ -45,6 +45,7 @@ def seed_generate(llm, message: str, runs: Counter | None = None):
     """
     if runs is not None:
         runs["seed"] += 1
+
     # --- quoted from the source material, as written ---
     async def generate():
         try:
@@ -56,16 +57,13 @@ def seed_generate(llm, message: str, runs: Counter | None = None):
 
         except Exception as e:
             # ✅ 关键: 发送错误事件,而不是抛出异常
-            error_data = {
-                'type': 'error',
-                'message': str(e),
-                'code': 'GENERATION_ERROR'
-            }
+            error_data = {"type": "error", "message": str(e), "code": "GENERATION_ERROR"}
             yield f"event: error\ndata: {json.dumps(error_data)}\n\n"
 
         finally:
             # ✅ 发送结束事件
             yield f"event: done\ndata: {json.dumps({'type': 'done'})}\n\n"
+
     # --- end of the quote ---
     return generate()
 
@@ -117,13 +115,16 @@ def _source_app(llm, runs: Counter, *, over_get: bool) -> FastAPI:
     """The source's route on `/chat-stream` and its client page, either as written (POST) or over GET."""
     app = FastAPI()
     if over_get:
+
         @app.get("/chat-stream")
         async def chat_stream_over_get(message: str = DEFAULT_MESSAGE):
             return StreamingResponse(seed_generate(llm, message, runs), media_type="text/event-stream")
     else:
+
         @app.post("/chat-stream")  # the source's route: `message: str` is a query parameter
         async def chat_stream(message: str):
             return StreamingResponse(seed_generate(llm, message, runs), media_type="text/event-stream")
+
     add_pages(app, {"/error-collision.html": "error-collision.html"})
     return app
 

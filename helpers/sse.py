@@ -122,9 +122,8 @@ class Decoder:
         elif field == "id":
             if "\0" not in value:
                 self._id_buffer = value
-        elif field == "retry":
-            if value and value.isascii() and value.isdigit():
-                self.retry = int(value)
+        elif field == "retry" and value and value.isascii() and value.isdigit():
+            self.retry = int(value)
         return None
 
     def _dispatch(self) -> Event | None:

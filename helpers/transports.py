@@ -19,7 +19,6 @@ from .static_pages import add_pages
 __all__ = ["create_transport_app"]
 
 
-
 def create_transport_app(llm_factory=server_chat_model) -> FastAPI:
     app = FastAPI(title="Streaming Lab: SSE and WebSocket")
     app.state.llm = None

@@ -115,9 +115,7 @@ class TokenView:
         ttft = "–" if self.time_to_first_token is None else f"{self.time_to_first_token:.2f} s"
         elapsed = self.elapsed
         rate = f"{len(self.tokens) / elapsed:.1f}" if elapsed > 0 and self.tokens else "–"
-        self._counters.value = (
-            f"<small>first token {ttft} · {len(self.tokens)} tokens · {rate} tokens/s · {elapsed:.2f} s</small>"
-        )
+        self._counters.value = f"<small>first token {ttft} · {len(self.tokens)} tokens · {rate} tokens/s · {elapsed:.2f} s</small>"
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)

@@ -2,7 +2,13 @@
 
 import json
 
-from helpers.cost import fitted_exponent, json_document, model_chunks, parse_incrementally, reparse_every_chunk
+from helpers.cost import (
+    fitted_exponent,
+    json_document,
+    model_chunks,
+    parse_incrementally,
+    reparse_every_chunk,
+)
 from helpers.embedded_model import reply_for
 
 

@@ -7,9 +7,9 @@ import matplotlib
 import pytest
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from helpers import fonts  # noqa: E402
+from helpers import fonts
 
 
 def draw(title: str, xlabel: str) -> list[str]:
@@ -52,7 +52,9 @@ def test_chinese_text_in_the_default_font_is_a_flood_of_missing_glyphs():
 
 def test_with_a_cjk_font_chinese_labels_draw_every_glyph(capsys):
     if fonts.find_cjk_font() is None:
-        pytest.skip(f"no CJK font installed here ({fonts.INSTALL_HINT}); the fallback test covers this machine")
+        pytest.skip(
+            f"no CJK font installed here ({fonts.INSTALL_HINT}); the fallback test covers this machine"
+        )
     label = fonts.chinese_labels()
     assert label.chinese and label.font in matplotlib.rcParams["font.family"]
     assert label("首字节时间", "time to first byte") == "首字节时间"

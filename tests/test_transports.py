@@ -25,7 +25,9 @@ def server(model):
 async def sse_tokens(port, stop_after=None, url=None):
     text, done = "", None
     async with httpx.AsyncClient(timeout=30) as client:
-        async with aconnect_sse(client, "GET", f"http://127.0.0.1:{port}/sse", params={"prompt": "What is SSE?"}) as source:
+        async with aconnect_sse(
+            client, "GET", f"http://127.0.0.1:{port}/sse", params={"prompt": "What is SSE?"}
+        ) as source:
             async for sse in source.aiter_sse():
                 data = json.loads(sse.data)
                 if sse.event == "start":
@@ -62,13 +64,13 @@ def test_both_transports_carry_the_same_answer(server):
 
 def test_a_stop_mid_stream_stops_the_model_on_both(server, model):
     full_length = len(reply_for("What is SSE?"))
-    text, done = asyncio.run(ws_tokens(server.port, stop_after=3))
+    _, done = asyncio.run(ws_tokens(server.port, stop_after=3))
     assert done["stopped"] and 3 <= done["tokens"] < full_length  # tokens already in flight still arrive
     deadline = time.monotonic() + 2
     while model.last.status == "running" and time.monotonic() < deadline:
         time.sleep(0.01)
     assert model.last.status == "cancelled"
-    text, done = asyncio.run(sse_tokens(server.port, stop_after=3))
+    _text, done = asyncio.run(sse_tokens(server.port, stop_after=3))
     assert done["stopped"] and done["tokens"] < full_length
 
 

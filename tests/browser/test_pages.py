@@ -55,7 +55,9 @@ def test_tokens_type_out_progressively_and_the_final_text_is_exact(page, relay, 
     assert page.evaluate("lab.docs.length") == 2  # the retrieval step arrived before the tokens
     assert page.locator("#output").inner_text() == FULL
     sent = [url for url in urls if url.startswith(server.url)]
-    assert sent and not any(quote(PROMPT) in url or "prompt" in url for url in sent)  # the prompt never entered a request URL
+    assert sent and not any(
+        quote(PROMPT) in url or "prompt" in url for url in sent
+    )  # the prompt never entered a request URL
 
 
 @pytest.mark.parametrize("path", ["", "fetch"])
@@ -135,7 +137,8 @@ def test_a_finished_stream_answers_204_and_eventsource_stops(page, relay, model)
     generations = len(model.requests)
     statuses = []
     page.on("response", lambda response: "/streams/" in response.url and statuses.append(response.status))
-    state = page.evaluate("""(id) => new Promise((resolve) => {
+    state = page.evaluate(
+        """(id) => new Promise((resolve) => {
         const source = new EventSource("streams/" + id);  // never closed: the server must end it
         let opens = 0, done = 0;
         source.onopen = () => { opens++; };
@@ -143,7 +146,9 @@ def test_a_finished_stream_answers_204_and_eventsource_stops(page, relay, model)
         const check = setInterval(() => {
             if (source.readyState === EventSource.CLOSED) { clearInterval(check); resolve({opens, done}); }
         }, 50);
-    })""", stream_id)
+    })""",
+        stream_id,
+    )
     assert state == {"opens": 1, "done": 1}  # one stream, then the reconnect got 204 and EventSource stopped
     assert statuses == [200, 204]
     assert len(model.requests) == generations
@@ -151,9 +156,12 @@ def test_a_finished_stream_answers_204_and_eventsource_stops(page, relay, model)
 
 def test_a_seventh_eventsource_to_one_origin_waits(page, relay):
     _, server = relay
-    stream_id = httpx.post(f"{server.url}/streams", json={"prompt": "long", "tokens": 2000, "token_delay": 0.05}).json()["id"]
+    stream_id = httpx.post(
+        f"{server.url}/streams", json={"prompt": "long", "tokens": 2000, "token_delay": 0.05}
+    ).json()["id"]
     page.goto(f"{server.url}/lab.css")
-    opened = page.evaluate("""(id) => new Promise((resolve) => {
+    opened = page.evaluate(
+        """(id) => new Promise((resolve) => {
         const sources = [];
         let opens = 0;
         for (let i = 0; i < 7; i++) {
@@ -169,7 +177,9 @@ def test_a_seventh_eventsource_to_one_origin_waits(page, relay):
                 setTimeout(() => { sources.forEach((s) => s.close()); resolve(opens); }, 1000);
             }
         }, 50);
-    })""", stream_id)
+    })""",
+        stream_id,
+    )
     httpx.post(f"{server.url}/streams/{stream_id}/stop")
     assert opened == 6  # HTTP/1.1: six connections per origin
 
@@ -178,8 +188,11 @@ def test_a_seventh_eventsource_to_one_origin_waits(page, relay):
 def test_a_resume_lands_on_the_other_replica(page, tmp_path, store):
     """Replicas A and B behind a balancer; A leaves the rotation mid-stream and the page reconnects to B."""
     url = f"sqlite://{tmp_path}/streams.db" if store == "sqlite" else "memory"
-    with start_replica("browser-replica-a", url) as a, start_replica("browser-replica-b", url) as b, \
-            balance([a.port, b.port], name="browser-balancer") as balancer:
+    with (
+        start_replica("browser-replica-a", url) as a,
+        start_replica("browser-replica-b", url) as b,
+        balance([a.port, b.port], name="browser-balancer") as balancer,
+    ):
         balancer.drain(b.port)  # the page, its POST and its first connection all reach A
         page.goto(f"{balancer.url}/?autostart=1&token_delay=0.05#prompt={quote(PROMPT)}")
         sample(page, "lab.arrivals.length", until="lab.arrivals.length >= 6")

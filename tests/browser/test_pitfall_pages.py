@@ -29,14 +29,19 @@ def pitfalls(model):
 
 
 def record(page) -> dict:
-    return page.evaluate("({text: lab.text, errors: lab.errors, successes: lab.successes, pageErrors: lab.pageErrors,"
-                         " opens: lab.opens, connectionErrors: lab.connectionErrors, serverErrors: lab.serverErrors,"
-                         " readyState: lab.source && lab.source.readyState})")
+    return page.evaluate(
+        "({text: lab.text, errors: lab.errors, successes: lab.successes, pageErrors: lab.pageErrors,"
+        " opens: lab.opens, connectionErrors: lab.connectionErrors, serverErrors: lab.serverErrors,"
+        " readyState: lab.source && lab.source.readyState})"
+    )
 
 
 def test_a_server_error_event_reaches_the_source_listener_with_its_data(page, model):
     """Where the source's design works: its own `event: error` carries data, and the partial text stays."""
-    faulty = lambda: server_chat_model(offline=True, extra_body={"lab": {"fault": "error_after", "fault_at": 5}})  # noqa: E731
+
+    def faulty():
+        return server_chat_model(offline=True, extra_body={"lab": {"fault": "error_after", "fault_at": 5}})
+
     with serve(create_pitfall_app(faulty), name="browser-pitfalls-fault") as server:
         page.goto(f"{server.url}/over-get/error-collision.html")
         sample(page, "lab.errors", until="lab.errors.length > 0")
@@ -45,7 +50,9 @@ def test_a_server_error_event_reaches_the_source_listener_with_its_data(page, mo
     assert seen["text"] == "".join(reply_for(DEFAULT_MESSAGE)[:5])  # kept, as the source intends
     assert seen["serverErrors"] == 1 and seen["connectionErrors"] == 0 and seen["pageErrors"] == []
     assert seen["errors"][0].startswith("生成失败: ") and seen["readyState"] == 2
-    assert seen["errors"][0] == "生成失败: The model failed mid-answer (simulated)."  # str(e): upstream text reaches the user
+    assert (
+        seen["errors"][0] == "生成失败: The model failed mid-answer (simulated)."
+    )  # str(e): upstream text reaches the user
 
 
 def test_eventsource_on_a_post_route_fails_for_good(page, pitfalls):
