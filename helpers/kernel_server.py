@@ -27,6 +27,7 @@ __all__ = [
     "stop_all",
     "public_url",
     "server_errors",
+    "root_cause",
 ]
 
 _servers: dict[str, ServerHandle] = {}
@@ -76,6 +77,11 @@ class LoopbackAddresses:
 
 @dataclass
 class ServerHandle(LoopbackAddresses):
+    """A server `serve` started: its name and port (`url`, `ws_url` from LoopbackAddresses), and `stop()`.
+
+    Also a context manager, for a server that lives for one `with` block (tests, short demos).
+    """
+
     name: str
     port: int
     server: uvicorn.Server = field(repr=False)
@@ -168,11 +174,13 @@ def serve(
 
 
 def running_servers() -> dict[str, ServerHandle]:
+    """The servers running now, by name (a copy: stopping one does not change it)."""
     with _lock:
         return dict(_servers)
 
 
 def stop_all() -> None:
+    """Stop every server this kernel started, to free their ports without a kernel restart."""
     for handle in running_servers().values():
         handle.stop()
 
