@@ -67,7 +67,7 @@ check:
 	bash .ci/fresh-clone
 
 bench: install
-	$(PY) tests/benchmarks/run.py
+	$(PY) -m tests.benchmarks.run
 
 clean:
 	rm -rf $(VENV) tests/artifacts build *.egg-info

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from .conftest import REAL_API_KEY
+from .support import REAL_API_KEY
 
 pytestmark = pytest.mark.skipif(
     not REAL_API_KEY, reason="OPENAI_API_KEY is not set: the real API is not called"

@@ -15,7 +15,7 @@ import pytest
 
 from helpers.embedded_model import MODEL_NAME, OFFLINE_API_KEY, chat_model, reply_for
 
-from .conftest import REAL_API_KEY
+from .support import REAL_API_KEY
 
 MESSAGES = [{"role": "user", "content": "What is SSE?"}]
 

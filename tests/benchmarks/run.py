@@ -10,8 +10,11 @@ Sections:
   5. the whole suite: `make unit`, `make notebook-tests` and `make test`, wall time;
   6. how fast a cancelled client stops the model, against the 100 ms target (cancellation.py).
 
-    python tests/benchmarks/run.py              every section
-    python tests/benchmarks/run.py --only 1 3   those sections; the others keep their last results
+    python -m tests.benchmarks.run              every section (`make bench`)
+    python -m tests.benchmarks.run --only 1 3   those sections; the others keep their last results
+
+Run as a module from the repository's root, so it imports the test helpers it reuses (the browser
+tests' Chromium settings and JupyterLab driver) as the package they are.
 
 Medians of several runs; ratios are against the raw ASGI floor.
 """
@@ -29,14 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from . import concurrent_streams, proxy_overhead, server_paths
+from .cancellation import cancellation_section
 
-import concurrent_streams  # noqa: E402
-import proxy_overhead  # noqa: E402
-import server_paths  # noqa: E402
-from cancellation import cancellation_section  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 RUNS = 5
 RESULTS = ROOT / "tests" / "benchmarks" / "RESULTS.md"
@@ -61,10 +60,9 @@ def first_token_in_jupyterlab() -> list[str]:
     """Re-run notebook 01's widget cell in JupyterLab and time the first token on screen."""
     from playwright.sync_api import sync_playwright
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    from browser.conftest import ARGS, CHROMIUM
-    from browser.lab_server import jupyterlab
-    from browser.test_jupyterlab import run_all, wait_until_done
+    from ..browser.conftest import ARGS, CHROMIUM
+    from ..browser.lab_server import jupyterlab
+    from ..browser.test_jupyterlab import run_all, wait_until_done
 
     samples = []
     with tempfile.TemporaryDirectory() as tmp, jupyterlab(Path(tmp)) as url, sync_playwright() as playwright:
@@ -200,7 +198,7 @@ def main(argv: list[str]) -> None:
         else:
             lines += [
                 "",
-                "_Not measured yet: run `python tests/benchmarks/run.py --only " + number + "`._",
+                "_Not measured yet: run `python -m tests.benchmarks.run --only " + number + "`._",
                 "",
             ]
     RESULTS.write_text("\n".join(lines).rstrip("\n") + "\n")

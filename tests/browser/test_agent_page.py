@@ -10,7 +10,7 @@ from helpers.embedded_model import embedded_model
 from helpers.kernel_server import serve
 from helpers.model_replies import answer_from_tool_results
 
-from .conftest import sample
+from ..support import sample
 
 QUESTION = "Use the calculator for 17 * 23 and search the docs for Last-Event-ID."
 ANSWER = answer_from_tool_results(

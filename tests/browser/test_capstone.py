@@ -13,7 +13,7 @@ from helpers.capstone import course_model, load_service
 from helpers.course import NOTEBOOK_DIR
 from helpers.kernel_server import serve
 
-from .conftest import sample
+from ..support import sample
 from .lab_server import jupyterlab
 
 SOLUTION = NOTEBOOK_DIR / "solutions" / "10_capstone"

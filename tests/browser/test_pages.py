@@ -13,7 +13,7 @@ from helpers.embedded_model import embedded_model, reply_for
 from helpers.kernel_server import serve
 from helpers.replicas import start_replica
 
-from .conftest import sample
+from ..support import sample
 
 PROMPT = "What is SSE?"
 FULL = "".join(reply_for(PROMPT))

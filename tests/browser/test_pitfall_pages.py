@@ -11,7 +11,7 @@ from helpers.embedded_model import embedded_model, reply_for, server_chat_model
 from helpers.kernel_server import serve
 from helpers.pitfalls import DEFAULT_MESSAGE, create_pitfall_app
 
-from .conftest import sample
+from ..support import sample
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from helpers.kernel_server import serve
 from helpers.nginx_proxy import nginx_missing, start_proxy
 from helpers.proxy_lab import create_app as create_proxy_lab
 
-from .conftest import sample
+from ..support import sample
 
 pytestmark = pytest.mark.browser
 FULL = "".join(reply_for("What is SSE?"))
