@@ -14,6 +14,7 @@ set and `offline` is false. The grader always loads with `offline=True`: its che
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -194,16 +195,16 @@ def _with_line_break(token: str, index: int) -> str:
     return [token, "\n" + word, "\n\n" + word, "\r\n" + word, word + "\r"][index % 5]
 
 
-_model: CourseModel | None = None
+@functools.cache
+def _the_course_model() -> CourseModel:
+    return CourseModel()
 
 
 def course_model() -> CourseModel:
-    """The kernel's one CourseModel, started on first use."""
-    global _model
-    if _model is None:
-        _model = CourseModel()
-    _model.start()
-    return _model
+    """The kernel's one CourseModel, started on first use (and again if its server was stopped)."""
+    model = _the_course_model()
+    model.start()
+    return model
 
 
 # ---------------------------------------------------------------- the service

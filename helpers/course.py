@@ -180,21 +180,28 @@ def nav_markdown(notebook: Notebook) -> str:
 
 def contents_table(link_prefix: str = "") -> str:
     """The markdown table of notebooks; `link_prefix` is "notebooks/" for the README."""
-    rows = ["| # | notebook | 中文 | what you learn | time |", "|---|---|---|---|---|"]
-    for nb in NOTEBOOKS:
-        rows.append(
-            f"| {nb.number} | [{nb.title}]({link_prefix}{nb.filename}) | {nb.title_zh} | {nb.learn} | {nb.minutes} min |"
-        )
-    return "\n".join(rows)
+    return _table(
+        "| # | notebook | 中文 | what you learn | time |",
+        lambda nb: (
+            f"[{nb.title}]({link_prefix}{nb.filename}) | {nb.title_zh} | {nb.learn} | {nb.minutes} min"
+        ),
+    )
 
 
 def contents_table_zh(link_prefix: str = "") -> str:
     """The same table in Chinese, for README.zh-CN.md: the Chinese title links, the English one follows."""
-    rows = ["| # | 笔记本 | English | 学习内容 | 时长 |", "|---|---|---|---|---|"]
-    for nb in NOTEBOOKS:
-        rows.append(
-            f"| {nb.number} | [{nb.title_zh}]({link_prefix}{nb.filename}) | {nb.title} | {nb.learn_zh} | {nb.minutes} 分钟 |"
-        )
+    return _table(
+        "| # | 笔记本 | English | 学习内容 | 时长 |",
+        lambda nb: (
+            f"[{nb.title_zh}]({link_prefix}{nb.filename}) | {nb.title} | {nb.learn_zh} | {nb.minutes} 分钟"
+        ),
+    )
+
+
+def _table(header: str, cells) -> str:
+    """A markdown table with a row per notebook: its number, then `cells(notebook)`."""
+    rows = [header, "|---|---|---|---|---|"]
+    rows += [f"| {nb.number} | {cells(nb)} |" for nb in NOTEBOOKS]
     return "\n".join(rows)
 
 

@@ -30,8 +30,8 @@ __all__ = [
     "root_cause",
 ]
 
+_lock = threading.Lock()  # guards _servers: cells and server threads start and stop servers
 _servers: dict[str, ServerHandle] = {}
-_lock = threading.Lock()
 
 
 class ServerStartError(RuntimeError):
@@ -77,7 +77,7 @@ class LoopbackAddresses:
 
 @dataclass
 class ServerHandle(LoopbackAddresses):
-    """A server `serve` started: its name and port (`url`, `ws_url` from LoopbackAddresses), and `stop()`.
+    """A server `serve` started: its name and port (`url` and `public_url` from LoopbackAddresses), and `stop()`.
 
     Also a context manager, for a server that lives for one `with` block (tests, short demos).
     """

@@ -121,7 +121,7 @@ class LocalService:
 
 @dataclass
 class ServiceHandle:
-    """Base for what a helper returns about its LocalService (a Redis server, a relay replica)."""
+    """Base for what a helper returns about its LocalService (Redis, a relay replica, nginx, a worker)."""
 
     service: LocalService
 

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .local_service import LocalService, ServiceUnavailable, find_program, start_service
+from .local_service import LocalService, ServiceHandle, ServiceUnavailable, find_program, start_service
 
 __all__ = [
     "NginxProxy",
@@ -75,14 +75,10 @@ class ProxySettings:
 
 
 @dataclass
-class NginxProxy:
+class NginxProxy(ServiceHandle):
     service: LocalService = field(repr=False)
     upstream: int
     settings: ProxySettings
-
-    @property
-    def port(self) -> int:
-        return self.service.port
 
     @property
     def url(self) -> str:
@@ -111,15 +107,6 @@ class NginxProxy:
 
     def config(self) -> str:
         return (self.folder / "nginx.conf").read_text()
-
-    def stop(self) -> None:
-        self.service.stop()
-
-    def __enter__(self) -> NginxProxy:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def _lines(path: Path) -> list[str]:

@@ -15,6 +15,8 @@ import time
 
 import ipywidgets as widgets
 
+from .widgets import feed_while_ticking
+
 __all__ = ["PartialForm"]
 
 
@@ -44,12 +46,9 @@ class PartialForm:
     async def consume(self, stream) -> dict:
         """Feed every partial object of an async iterator; the last one is returned (and drawn)."""
         self.snapshots = []
-        ticker = asyncio.create_task(self._tick())
         try:
-            async for partial in stream:
-                self.update(partial)
+            await feed_while_ticking(stream, self.update, self._tick)
         finally:
-            ticker.cancel()
             self._draw(streaming=False)
         return self.current
 

@@ -13,7 +13,7 @@ import time
 
 import ipywidgets as widgets
 
-__all__ = ["TokenView", "content_of", "show_widget"]
+__all__ = ["TokenView", "content_of", "show_widget", "feed_while_ticking"]
 
 
 def content_of(chunk) -> str:
@@ -91,12 +91,9 @@ class TokenView:
     async def consume(self, stream) -> str:
         """Feed every item of an async iterator, flushing on a timer too, so a slow stream still shows."""
         self.start()
-        ticker = asyncio.create_task(self._tick())
         try:
-            async for item in stream:
-                self.feed(item)
+            await feed_while_ticking(stream, self.feed, self._tick)
         finally:
-            ticker.cancel()
             self.finish()
         return self.text
 
@@ -133,3 +130,14 @@ def show_widget(widget, description: str) -> None:
     bundle = widget._repr_mimebundle_()
     bundle["text/plain"] = description
     display(bundle, raw=True)
+
+
+async def feed_while_ticking(stream, feed, tick) -> None:
+    """`feed(item)` for every item of an async iterator while `tick()` runs alongside, redrawing on a
+    timer: a widget coalesces updates, so a slow stream would otherwise not show its last item."""
+    ticker = asyncio.create_task(tick())
+    try:
+        async for item in stream:
+            feed(item)
+    finally:
+        ticker.cancel()

@@ -22,23 +22,16 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .local_service import LocalService, start_service
+from .kernel_server import LoopbackAddresses
+from .local_service import LocalService, ServiceHandle, start_service
 
 __all__ = ["Worker", "start_worker", "open_file_limit"]
 
 
 @dataclass
-class Worker:
+class Worker(ServiceHandle, LoopbackAddresses):
     service: LocalService = field(repr=False)
     factory: str
-
-    @property
-    def port(self) -> int:
-        return self.service.port
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -61,18 +54,6 @@ class Worker:
     def open_files(self) -> int:
         """File descriptors the worker holds now (sockets included)."""
         return self._process().num_fds()
-
-    def log(self, lines: int = 20) -> str:
-        return self.service.log(lines)
-
-    def stop(self) -> None:
-        self.service.stop()
-
-    def __enter__(self) -> Worker:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def open_file_limit() -> tuple[int, int]:

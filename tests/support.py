@@ -17,3 +17,20 @@ def sample(page, expression: str, *, until: str, every: float = 0.1, timeout: fl
             return samples
         page.wait_for_timeout(every * 1000)
     raise AssertionError(f"timed out waiting for {until!r}; last samples {samples[-5:]}")
+
+
+def serving(app, name: str):
+    """For a fixture: `yield from serving(app, name)` yields `(app, handle)` and stops the server after."""
+    from helpers.kernel_server import (
+        serve,  # here: conftest imports this module before any test needs a server
+    )
+
+    with serve(app, name=name) as handle:
+        yield app, handle
+
+
+def watchable_model():
+    """The embedded model paced so that a page can be seen typing: first token at 0.2 s, then 0.03 s each."""
+    from helpers.embedded_model import embedded_model
+
+    return embedded_model(first_token_delay=0.2, token_delay=0.03)

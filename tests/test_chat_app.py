@@ -19,6 +19,8 @@ from helpers.kernel_server import serve
 from helpers.sse import Decoder, parse
 from helpers.stream_store import MemoryStore, SQLiteStore
 
+from .support import serving
+
 PROMPT = "What is SSE?"
 FULL = "".join(reply_for(PROMPT))
 SECRET = "client-marker-7f3a"  # sent by the client in a prompt: must never come back in an error event
@@ -26,9 +28,7 @@ SECRET = "client-marker-7f3a"  # sent by the client in a prompt: must never come
 
 @pytest.fixture(scope="module")
 def relay(model):
-    app = create_app()
-    with serve(app, name="test-relay") as handle:
-        yield app, handle
+    yield from serving(create_app(), "test-relay")
 
 
 def create(server, **body) -> str:

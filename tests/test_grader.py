@@ -96,79 +96,80 @@ def grade_one(run, folder, check) -> grader.Result:
     return result
 
 
-def test_tokens_written_raw_break_the_framing(run, model, tmp_path):
-    folder = mutant(
-        tmp_path, STARTING, {"json.dumps({'type': 'content', 'data': chunk.content})": "chunk.content"}
-    )
-    result = grade_one(run, folder, "framing")
-    assert not result.passed and "differs from the model's" in result.observed, result.line()
-
-
-def test_a_failure_named_error_collides(run, model, tmp_path):
-    folder = mutant(
-        tmp_path,
+# Each mutant: the folder it starts from, the edit that puts one fault back (old text: new text),
+# the file edited, the check that must fail, and words of the observation only that fault produces.
+MUTANTS = [
+    pytest.param(
+        STARTING,
+        {"json.dumps({'type': 'content', 'data': chunk.content})": "chunk.content"},
+        "app.py",
+        "framing",
+        "differs from the model's",
+        id="tokens-written-raw-break-the-framing",
+    ),
+    pytest.param(
         SOLUTION,
         {'await store.append(stream_id, "stream_error", ': 'await store.append(stream_id, "error", '},
-    )
-    result = grade_one(run, folder, "error-event")
-    assert not result.passed and "`event: error`" in result.observed, result.line()
-
-
-def test_a_page_that_opens_eventsource_on_the_post_route_is_caught(run, model, tmp_path):
-    folder = mutant(
-        tmp_path,
+        "app.py",
+        "error-event",
+        "`event: error`",
+        id="a-failure-named-error-collides",
+    ),
+    pytest.param(
         SOLUTION,
         {'source = new EventSource("." + url);': 'source = new EventSource("/streams");'},
         "static/index.html",
-    )
-    result = grade_one(run, folder, "post-route")
-    assert not result.passed and "GET /streams answers 405" in result.observed, result.line()
-
-
-def test_ignoring_last_event_id_repeats_events(run, model, tmp_path):
-    folder = mutant(
-        tmp_path,
+        "post-route",
+        "GET /streams answers 405",
+        id="a-page-that-opens-eventsource-on-the-post-route-is-caught",
+    ),
+    pytest.param(
         SOLUTION,
         {
             "    resume = last_event_id or last_event_id_query\n": "    resume = None  # mutant: Last-Event-ID ignored\n"
         },
-    )
-    result = grade_one(run, folder, "resume")
-    assert not result.passed and "events the client already had" in result.observed, result.line()
-
-
-def test_a_stop_that_leaves_the_model_running_is_caught(run, model, tmp_path):
-    folder = mutant(
-        tmp_path,
+        "app.py",
+        "resume",
+        "events the client already had",
+        id="ignoring-last-event-id-repeats-events",
+    ),
+    pytest.param(
         SOLUTION,
         {"        generations[stream_id][1].set()\n": "        pass  # mutant: the stop reaches nothing\n"},
-    )
-    result = grade_one(run, folder, "stop")
-    assert not result.passed and "the model was still generating" in result.observed, result.line()
-
-
-def test_a_missing_size_limit_lets_a_huge_prompt_start_a_stream(run, model, tmp_path):
-    folder = mutant(
-        tmp_path,
+        "app.py",
+        "stop",
+        "the model was still generating",
+        id="a-stop-that-leaves-the-model-running-is-caught",
+    ),
+    pytest.param(
         SOLUTION,
         {"    if len(body.prompt) > MAX_PROMPT_CHARS:": "    if False:  # mutant: no limit"},
-    )
-    result = grade_one(run, folder, "validation")
-    assert not result.passed and "a prompt of 100,000 characters got 201 (expected 413)" in result.observed, (
-        result.line()
-    )
-
-
-def test_the_exception_text_in_an_error_event_is_a_leak(run, model, tmp_path):
-    folder = mutant(
-        tmp_path,
+        "app.py",
+        "validation",
+        "a prompt of 100,000 characters got 201 (expected 413)",
+        id="a-missing-size-limit-lets-a-huge-prompt-start-a-stream",
+    ),
+    pytest.param(
         SOLUTION,
         {
-            '        log.error("%s stream %s failed: %s: %s", request_id, stream_id, type(exc).__name__, exc)\n': "        USER_MESSAGES[code] = str(exc)  # mutant: the exception's text for the user\n",
+            '        log.error("%s stream %s failed: %s: %s", request_id, stream_id, type(exc).__name__, exc)\n': (
+                "        USER_MESSAGES[code] = str(exc)  # mutant: the exception's text for the user\n"
+            ),
         },
-    )
-    result = grade_one(run, folder, "leaks")
-    assert not result.passed and "the exception's own text" in result.observed, result.line()
+        "app.py",
+        "leaks",
+        "the exception's own text",
+        id="the-exception-text-in-an-error-event-is-a-leak",
+    ),
+]
+
+
+@pytest.mark.parametrize("source, edits, file, check, observed", MUTANTS)
+def test_a_mutant_with_one_fault_put_back_fails_the_check_that_names_it(
+    run, model, tmp_path, source, edits, file, check, observed
+):
+    result = grade_one(run, mutant(tmp_path, source, edits, file), check)
+    assert not result.passed and observed in result.observed, result.line()
 
 
 # ---------------------------------------------------------------- never a traceback

@@ -20,12 +20,12 @@ from helpers.kernel_server import serve
 from helpers.model_retry import NO_RETRY, RetryPolicy, retry_after
 from helpers.sse import parse
 
+from .support import serving
+
 
 @pytest.fixture(scope="module")
 def relay(model):
-    app = create_app()
-    with serve(app, name="test-retry-relay") as handle:
-        yield app, handle
+    yield from serving(create_app(), "test-retry-relay")
 
 
 def records_for(model, prompt):

@@ -10,7 +10,7 @@ from helpers.embedded_model import embedded_model
 from helpers.kernel_server import serve
 from helpers.model_replies import answer_from_tool_results
 
-from ..support import sample
+from ..support import sample, watchable_model
 
 QUESTION = "Use the calculator for 17 * 23 and search the docs for Last-Event-ID."
 ANSWER = answer_from_tool_results(
@@ -29,7 +29,7 @@ SHOWN = """[
 
 @pytest.fixture(scope="module")
 def agent_server():
-    embedded_model(first_token_delay=0.2, token_delay=0.03)
+    watchable_model()
     with serve(create_agent_app(), name="browser-agent") as handle:
         yield handle
 

@@ -102,15 +102,17 @@ def test_a_model_error_keeps_the_partial_text_and_shows_a_code_and_request_id(wa
     assert watched.evaluate("source.readyState") == 2 and watched.errors == []
 
 
+def wait_for_text(watched, chars: int = 20) -> None:
+    """Return once the answer on the page is longer than `chars`: the stream is under way."""
+    length = "document.getElementById('output').textContent.length"
+    sample(watched, length, until=f"{length} > {chars}")
+
+
 def test_a_reload_mid_stream_follows_the_same_answer_from_its_start(watched, service):
     model, prompt = course_model(), "What is SSE? (browser, reload)"
     with model.using(tokens=80, first_token_delay=0.05, token_delay=0.04):
         ask(watched, service.url + "/", prompt)
-        sample(
-            watched,
-            "document.getElementById('output').textContent.length",
-            until="document.getElementById('output').textContent.length > 20",
-        )
+        wait_for_text(watched)
         watched.reload()  # the address keeps #stream=<id>
         sample(watched, "document.body.dataset.state", until="document.body.dataset.state === 'done'")
     (record,) = records_for(prompt)  # the reload did not ask the model again
@@ -126,11 +128,7 @@ def test_a_dropped_connection_resumes_with_last_event_id_without_loss_or_repeat(
         model.using(tokens=80, first_token_delay=0.05, token_delay=0.04),
     ):
         ask(watched, balancer.url + "/", prompt)
-        sample(
-            watched,
-            "document.getElementById('output').textContent.length",
-            until="document.getElementById('output').textContent.length > 20",
-        )
+        wait_for_text(watched)
         assert balancer.drain(service.port) >= 1  # the connection is cut, as a network failure would
         balancer.restore(service.port)  # back in rotation before EventSource reconnects
         states = sample(
@@ -148,11 +146,7 @@ def test_stop_ends_the_answer_and_the_model_request(watched, service):
     model, prompt = course_model(), "What is SSE? (browser, stop)"
     with model.using(tokens=3000, first_token_delay=0.05, token_delay=0.02):
         ask(watched, service.url + "/", prompt)
-        sample(
-            watched,
-            "document.getElementById('output').textContent.length",
-            until="document.getElementById('output').textContent.length > 20",
-        )
+        wait_for_text(watched)
         watched.click("#stop")
         sample(watched, "document.body.dataset.state", until="document.body.dataset.state === 'done'")
     (record,) = records_for(prompt)

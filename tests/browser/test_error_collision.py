@@ -9,8 +9,9 @@ import asyncio
 
 import pytest
 
-from helpers.embedded_model import embedded_model
 from helpers.error_collision import CASES, FULL, run_cases
+
+from ..support import watchable_model
 
 RECONNECTING = "连接中断,正在重连..."  # the source's own message in its `onerror` handler
 pytestmark = pytest.mark.browser
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def cases():
-    embedded_model(first_token_delay=0.2, token_delay=0.03)
+    watchable_model()
     return {result.case: result for result in asyncio.run(run_cases(prefix="test-collision"))}
 
 

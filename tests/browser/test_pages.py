@@ -9,11 +9,11 @@ import pytest
 
 from helpers.balancer import balance
 from helpers.chat_app import create_app
-from helpers.embedded_model import embedded_model, reply_for
+from helpers.embedded_model import reply_for
 from helpers.kernel_server import serve
 from helpers.replicas import start_replica
 
-from ..support import sample
+from ..support import sample, serving, watchable_model
 
 PROMPT = "What is SSE?"
 FULL = "".join(reply_for(PROMPT))
@@ -23,14 +23,12 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def model():
-    return embedded_model(first_token_delay=0.2, token_delay=0.03)
+    return watchable_model()
 
 
 @pytest.fixture(scope="module")
 def relay(model):
-    app = create_app()
-    with serve(app, name="browser-relay") as handle:
-        yield app, handle
+    yield from serving(create_app(), "browser-relay")
 
 
 def open_page(page, url):

@@ -7,25 +7,23 @@ The page `error-collision.html` runs the source's script character for character
 
 import pytest
 
-from helpers.embedded_model import embedded_model, reply_for, server_chat_model
+from helpers.embedded_model import reply_for, server_chat_model
 from helpers.kernel_server import serve
 from helpers.pitfalls import DEFAULT_MESSAGE, create_pitfall_app
 
-from ..support import sample
+from ..support import sample, serving, watchable_model
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def model():
-    return embedded_model(first_token_delay=0.2, token_delay=0.03)
+def pitfalls(model):
+    yield from serving(create_pitfall_app(), "browser-pitfalls")
 
 
 @pytest.fixture(scope="module")
-def pitfalls(model):
-    app = create_pitfall_app()
-    with serve(app, name="browser-pitfalls") as handle:
-        yield app, handle
+def model():
+    return watchable_model()
 
 
 def record(page) -> dict:
