@@ -364,42 +364,38 @@ def test_the_solution_pings_like_fastapi_sse_does(monkeypatch):
         theirs = httpx.get(server.url).text
     mine = asyncio.run(ours())
     assert comment("ping").encode() == b": ping\n\n" and b": ping\n\n" in theirs.encode()
-    assert (
-        abs(theirs.count(": ping") - mine.count(comment("ping"))) <= 2
-    )  # about one per 0.2 s of silence, both
+    # about one per 0.2 s of silence, both
+    assert abs(theirs.count(": ping") - mine.count(comment("ping"))) <= 2
 
 
 # --- the notebook without nginx -------------------------------------------------------------
 
 
-def test_notebook_08_runs_twice_without_nginx_and_every_proxy_cell_says_so_in_one_line(monkeypatch):
-    """The run-twice test of tests/test_notebooks.py, with nginx hidden from the kernel."""
-    from nbclient import NotebookClient
-
+@pytest.mark.notebooks
+def test_notebook_08_runs_twice_without_nginx_and_every_proxy_cell_says_so_in_one_line(tmp_path):
+    """The run-twice test of tests/test_notebooks.py, in a kernel that cannot find nginx."""
     from helpers import course
     from tests import test_notebooks
+    from tests.notebook_runner import run_notebook
 
-    executed = []
-
-    class Recording(NotebookClient):
-        def execute(self, **kwargs):
-            result = super().execute(**kwargs)
-            executed.append(self.nb)
-            return result
-
-    monkeypatch.setenv("STREAMING_LAB_NGINX", "/nonexistent/nginx")  # helpers.nginx_proxy looks nowhere else
-    monkeypatch.setenv(
-        "PATH",
-        os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "nginx").exists()),
-    )
-    monkeypatch.setattr(test_notebooks, "NotebookClient", Recording)
+    path = course.by_number("08").path
+    env = {
+        **os.environ,
+        "STREAMING_LAB_NGINX": "/nonexistent/nginx",  # helpers.nginx_proxy looks nowhere else
+        "PATH": os.pathsep.join(
+            d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "nginx").exists()
+        ),
+        "STREAMING_LAB_DATA": str(tmp_path / "evidence"),
+    }
+    run = asyncio.run(run_notebook(path, env, tmp_path / "kernel.log"))
     test_notebooks.test_runs_twice_in_one_kernel_and_every_check_fails_empty_and_passes_solved(
-        course.by_number("08").path
+        path, {path: run}
     )
 
+    first_pass = run.cells[: run.half]
     proxy_cells = [
         c
-        for c in executed[0].cells
+        for c in first_pass
         if c.cell_type == "code" and "NGINX_MISSING" in c.source and "print(NGINX_MISSING" in c.source
     ]
     assert len(proxy_cells) >= 6
