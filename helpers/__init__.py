@@ -12,6 +12,7 @@ Servers and apps
     local_service       child-process servers (Redis, nginx) on a free 127.0.0.1 port, or a one-line hint
     static_pages        serve the pages in helpers/pages/ with the script and style they share
     transports          one token stream over SSE and over WebSocket, from one app (07)
+    chunk_reader        a model stream read chunk by chunk, each read raced against a stop
     chat_app            the relay: POST creates a stream, GET follows it; its pages (04, 06)
     stream_store        where a stream's events live: memory, SQLite or Redis, one interface
     model_retry         when the relay asks the model again: before the first token, after Retry-After

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import course, kernel_server
-from .embedded_model import MODEL_NAME, OFFLINE_API_KEY, EmbeddedModel
+from .embedded_model import MODEL_NAME, OFFLINE_API_KEY, EmbeddedModel, real_api_requested
 
 __all__ = [
     "ServiceError",
@@ -243,7 +243,7 @@ def load_service(folder: str | Path = "capstone", *, model: CourseModel | None =
     path = service_folder(folder) / "app.py"
     if not path.is_file():
         raise ServiceError(f"no app.py in {path.parent}")
-    if os.environ.get("OPENAI_API_KEY") and not offline and model is None:
+    if real_api_requested(offline=offline) and model is None:
         values = {}
     else:
         base_url = (model or course_model()).new_base_url()

@@ -59,6 +59,7 @@ from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from .chunk_reader import ChunkReader
 from .embedded_model import FAULTS, is_embedded, server_chat_model
 from .kernel_server import _HIDE_DROPS, SimulatedDrop
 from .model_retry import RetryPolicy, retry_after
@@ -439,17 +440,16 @@ class Relay:
 
     async def relay_chunks(self, store, stream_id, messages, params, stopping, progress) -> str:
         """One model request: its chunks into the store, until the end ("complete") or a stop ("stopped")."""
-        chunks = self.model().astream(messages, **self.lab_options(params)).__aiter__()
-        pending = None
+        # the next chunk, with a deadline of silence, raced against a stop request
+        reader = ChunkReader(
+            self.model().astream(messages, **self.lab_options(params)), timeout=params.timeout
+        )
         try:
             while True:
-                # the next chunk, with a deadline, raced against a stop request
-                pending = asyncio.ensure_future(_next_within(chunks, params.timeout))
-                await asyncio.wait({pending, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                if stopping.done():
+                chunk, stopped = await reader.next_or(stopping)
+                if stopped:
                     stopping.result()  # raises if watching for a stop failed
                     return "stopped"
-                chunk = pending.result()
                 if chunk is None:
                     return "complete"
                 if chunk.content:
@@ -457,10 +457,7 @@ class Relay:
                     progress.tokens += 1
                     await store.append(stream_id, "token", {"text": chunk.content})
         finally:
-            if pending is not None and not pending.done():
-                pending.cancel()
-                await asyncio.gather(pending, return_exceptions=True)
-            await chunks.aclose()  # closes the HTTP response: the model sees the disconnect and stops
+            await reader.aclose()  # closes the HTTP response: the model sees the disconnect and stops
 
     def failed(
         self, request_id: str, stream_id: str, code: str, exc: BaseException, trace: bool = False
@@ -616,16 +613,6 @@ async def hold_until_first_token(store: StreamStore, stream_id: str) -> None:
                 {"Retry-After": str(math.ceil(error["retry_after"]))} if error.get("retry_after") else None
             )
             raise HTTPException(HELD_STATUS.get(error["code"], 502), detail=error, headers=headers)
-
-
-async def _next_within(chunks, seconds: float):
-    """The next chunk (None at the end), or TimeoutError after `seconds` of silence.
-
-    `asyncio.timeout`, not `asyncio.wait_for`: on Python 3.11 `wait_for` can swallow a cancel that
-    arrives as the chunk does (CPython gh-86296), and the relay would go on reading the model.
-    """
-    async with asyncio.timeout(seconds):
-        return await anext(chunks, None)
 
 
 async def _first_of(*awaitables) -> None:

@@ -79,6 +79,7 @@ __all__ = [
     "chat_model",
     "server_chat_model",
     "is_embedded",
+    "real_api_requested",
     "LazyModel",
     "FAULTS",
     "MODEL_NAME",
@@ -560,7 +561,7 @@ def chat_model(*, quiet: bool = False, offline: bool = False, **kwargs):
         # 3.12): the cancelled task then reads the stream to its end and the model never sees
         # the client leave. None turns that per-chunk bound off; the HTTP timeouts remain.
         kwargs.setdefault("stream_chunk_timeout", None)
-    if os.environ.get("OPENAI_API_KEY") and not offline:
+    if real_api_requested(offline=offline):
         kwargs.setdefault("model", os.environ.get("OPENAI_MODEL", "gpt-4o-mini"))
         kwargs.pop("extra_body", None)  # lab controls mean nothing to the real API
         if not quiet:
@@ -570,6 +571,14 @@ def chat_model(*, quiet: bool = False, offline: bool = False, **kwargs):
     if not quiet:
         print("Using the embedded model (offline, in this kernel). Set OPENAI_API_KEY to use the real API.")
     return ChatOpenAI(base_url=model.base_url, api_key=OFFLINE_API_KEY, model=MODEL_NAME, **kwargs)
+
+
+def real_api_requested(*, offline: bool = False) -> bool:
+    """Whether the course talks to the real API: OPENAI_API_KEY is set and `offline` was not asked for.
+
+    The one rule `chat_model()` and the capstone's service loader both follow.
+    """
+    return bool(os.environ.get("OPENAI_API_KEY")) and not offline
 
 
 def is_embedded(llm) -> bool:

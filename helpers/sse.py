@@ -107,6 +107,8 @@ class Decoder:
         self._text, self._data, self._event_type = "", [], ""
         return []
 
+    # A notebook prints this function's source: the formatter leaves it as the notebook shows it.
+    # fmt: off
     def _process_line(self, line: str) -> Event | None:
         if line == "":
             return self._dispatch()
@@ -122,9 +124,11 @@ class Decoder:
         elif field == "id":
             if "\0" not in value:
                 self._id_buffer = value
-        elif field == "retry" and value and value.isascii() and value.isdigit():
-            self.retry = int(value)
+        elif field == "retry":
+            if value and value.isascii() and value.isdigit():
+                self.retry = int(value)
         return None
+    # fmt: on
 
     def _dispatch(self) -> Event | None:
         self.last_event_id = self._id_buffer
