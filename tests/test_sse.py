@@ -3,8 +3,9 @@
 import itertools
 import random
 
-import httpx_sse._decoders as httpx_sse_decoders
+import httpx
 import pytest
+from httpx_sse import EventSource
 
 from helpers.sse import Decoder, Event, comment, encode, parse
 
@@ -142,17 +143,11 @@ def random_stream(rng: random.Random) -> str:
 
 
 def httpx_sse_parse(raw: bytes, cuts: list[int]) -> list[Event]:
-    lines_decoder, decoder, events = httpx_sse_decoders.SSELineDecoder(), httpx_sse_decoders.SSEDecoder(), []
-    bounds = [0, *cuts, len(raw)]
+    """httpx-sse's public API over a response whose body arrives in pieces cut at `cuts` (characters)."""
     text = raw.decode()
-    lines = [
-        line for start, end in itertools.pairwise(bounds) for line in lines_decoder.decode(text[start:end])
-    ]
-    for line in lines + lines_decoder.flush():  # as httpx_sse.aiter_sse does at the end
-        sse = decoder.decode(line)
-        if sse is not None:
-            events.append(Event(sse.data, sse.event or "message", sse.id))
-    return events
+    pieces = [text[start:end].encode() for start, end in itertools.pairwise([0, *cuts, len(text)])]
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=iter(pieces))
+    return [Event(sse.data, sse.event or "message", sse.id) for sse in EventSource(response).iter_sse()]
 
 
 def test_decoder_agrees_with_httpx_sse_on_generated_streams():
