@@ -9,7 +9,6 @@ import pytest
 import websockets
 from httpx_sse import aconnect_sse
 
-from helpers.decisions import choose_transport
 from helpers.embedded_model import reply_for
 from helpers.kernel_server import serve
 from helpers.transports import create_transport_app
@@ -101,10 +100,3 @@ def test_cut_breaks_an_open_connection(server):
                         pass
 
     asyncio.run(scenario())
-
-
-def test_choose_transport():
-    assert choose_transport(client_talks_during_stream=False)[0] == "SSE"
-    assert choose_transport(client_talks_during_stream=True)[0] == "WebSocket"
-    assert choose_transport(client_talks_during_stream=False, binary=True)[0] == "WebSocket"
-    assert choose_transport(client_talks_during_stream=False, anything_to_stream=False)[0] == "plain HTTP"
