@@ -85,9 +85,8 @@ RECONNECT_MS = 500  # sent as `retry:` so a dropped page reconnects quickly
 MAX_BODY_BYTES = 256 * 1024
 MAX_PROMPT_CHARS = 8_000
 MAX_CONTINUE_CHARS = 32_000
-STREAM_ID = re.compile(
-    r"[0-9a-f]{32}"
-)  # 128 random bits: the id alone grants access, so it must be unguessable
+# 128 random bits: the id alone grants access, so it must be unguessable
+STREAM_ID = re.compile(r"[0-9a-f]{32}")
 DROP_MARKER = "drop-this-connection"
 
 # What a user may read about each failure. The exception's type and text go to the server log only.
@@ -375,9 +374,8 @@ class Relay:
             finally:
                 stopping.cancel()
                 await asyncio.gather(stopping, return_exceptions=True)
-        except (
-            asyncio.CancelledError
-        ):  # the server is shutting down: end the stream so followers stop waiting
+        # the server is shutting down: end the stream so followers stop waiting
+        except asyncio.CancelledError:
             with suppress(Exception):
                 await self.finish(
                     store, stream_id, "interrupted", "interrupted", None, request_id, progress, started
@@ -667,9 +665,8 @@ def create_app(
         await relay.shutdown()
 
     app = FastAPI(title="Streaming Lab relay", lifespan=lifespan)
-    logging.getLogger("uvicorn.error").addFilter(
-        _HIDE_DROPS
-    )  # a practice drop is no bug: no traceback in the log
+    # a practice drop is no bug: no traceback in the log
+    logging.getLogger("uvicorn.error").addFilter(_HIDE_DROPS)
     app.add_middleware(_RelayMiddleware, replica=replica)
     app.state.relay = relay
     app.state.store = stream_store
@@ -745,13 +742,11 @@ def create_app(
         try:
             async for item in relay.direct.follow(stream_id):
                 if not isinstance(item, Gap):  # cannot happen: the direct store keeps every event of a stream
-                    yield ServerSentEvent(
-                        event=item.event, data=item.data
-                    )  # no ids: nothing could resume them
+                    # no ids: nothing could resume them
+                    yield ServerSentEvent(event=item.event, data=item.data)
         finally:
-            if (
-                stream_id in relay.stops
-            ):  # the client left before the end: nobody can come back, so stop the model
+            # the client left before the end: nobody can come back, so stop the model
+            if stream_id in relay.stops:
                 relay.stops[stream_id].set()
 
     add_pages(app, {"/": "eventsource.html", "/fetch": "fetch.html"})

@@ -179,10 +179,11 @@ def parse_incrementally(chunks: list[str]):
         del events[:]
     try:
         parser.close()
+    # the stream stopped early (mid-string ijson raises ValueError): keep what arrived
     except (
         ijson.JSONError,
         ValueError,
-    ):  # the stream stopped early (mid-string ijson raises ValueError): keep what arrived
+    ):
         return builder.value
     for _, event, value in events:
         builder.event(event, value)

@@ -420,9 +420,8 @@ _DELIVERY_ZH = {
 def _delivery(how: str) -> dict:
     """notebook 08's words for how the tokens came through a proxy, in both languages."""
     bursts = re.fullmatch(r"in (\d+) bursts", how)
-    zh = (
-        f"分 {bursts.group(1)} 批到达" if bursts else _DELIVERY_ZH[how]
-    )  # an unknown phrase: KeyError, an older shape
+    # an unknown phrase: KeyError, an older shape
+    zh = f"分 {bursts.group(1)} 批到达" if bursts else _DELIVERY_ZH[how]
     en = {"live": "arrived live", "no events": "never arrived"}.get(how, f"arrived {how}")
     return {"zh": zh, "en": en}
 
@@ -456,9 +455,8 @@ def _slow_reader(v) -> dict:
 
 
 def _streams_per_worker(rows) -> dict:
-    served = [
-        row for row in rows if row["ok"] == row["streams"]
-    ]  # cite the most streams that were all served
+    # cite the most streams that were all served
+    served = [row for row in rows if row["ok"] == row["streams"]]
     most = max(served, key=lambda row: row["streams"])
     return {
         "sw_streams": str(int(most["streams"])),

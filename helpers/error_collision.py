@@ -107,9 +107,8 @@ async def _run(case: str, context, llm_factory, prefix: str) -> CaseResult:
             await _sample(page, "lab.text.length > 20", 30, case)
             async with httpx.AsyncClient() as client:
                 await client.post(f"{server.url}/drop")
-            await _sample(
-                page, "lab.successes.length > 0", 30, case
-            )  # it reconnects, and the answer runs again
+            # it reconnects, and the answer runs again
+            await _sample(page, "lab.successes.length > 0", 30, case)
         elif case == "graceful restart":
             await _sample(page, "lab.text.length > 20", 30, case)
             await asyncio.to_thread(server.stop)  # uvicorn's shutdown: open streams are cancelled
@@ -120,9 +119,8 @@ async def _run(case: str, context, llm_factory, prefix: str) -> CaseResult:
             app.state.drop()  # its connections die with the process ...
             await asyncio.to_thread(server.stop)
             await _sample(page, "lab.connectionErrors >= 2", 30, case)  # ... and reconnects are refused
-            server = await asyncio.to_thread(
-                serve, app, name=name, port=server.port
-            )  # back, on the same port
+            # back, on the same port
+            server = await asyncio.to_thread(serve, app, name=name, port=server.port)
             await _sample(page, "lab.successes.length > 0", 30, case)
         elif case == "405":
             await _sample(page, "lab.pageErrors.length > 0", 30, case)

@@ -56,9 +56,8 @@ CHECK_TIMEOUT = 25.0  # seconds for one check; a hung service fails that check, 
 NEVER_ASKED = "the model was never asked: keep creating the model with ChatOpenAI(...) when app.py is imported, and send it the prompt"
 PROMPT_NAMES = ("message", "prompt", "q", "query", "question", "text", "input", "content")
 LONG_CHINESE = "请解释流式输出。" * 625  # 5,000 characters
-EXCEPTION_NAME = re.compile(
-    r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b|Traceback|Error code: \d+"
-)  # APIError, Error code: 500
+# APIError, Error code: 500
+EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b|Traceback|Error code: \d+")
 
 
 @dataclass
@@ -354,9 +353,8 @@ def _kinds(events: list[Event]) -> str:
     return ", ".join(f"{kind}×{n}" if n > 1 else kind for kind, n in kinds) or "none"
 
 
-PAGE_EVENTSOURCE = re.compile(
-    r"""new\s+EventSource\(\s*(['"`])([^'"`$]+)\1\s*[,)]"""
-)  # a literal URL, not an expression
+# a literal URL, not an expression
+PAGE_EVENTSOURCE = re.compile(r"""new\s+EventSource\(\s*(['"`])([^'"`$]+)\1\s*[,)]""")
 
 
 async def check_post_route(svc: Service) -> str:

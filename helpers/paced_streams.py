@@ -88,9 +88,8 @@ def measure_streams(
     """Open `streams` concurrent readers of the worker's paced stream; sample its RSS and CPU meanwhile."""
     import httpx
 
-    httpx.get(
-        worker.url + "/health"
-    )  # warm: the first request imports and builds what every later one reuses
+    # warm: the first request imports and builds what every later one reuses
+    httpx.get(worker.url + "/health")
     rss_before, cpu_before = worker.rss(), worker.cpu_seconds()
     peak = {"rss": rss_before, "fds": worker.open_files()}
     done = threading.Event()

@@ -253,9 +253,8 @@ class MemoryStore(StreamStore):
             try:
                 await self._changed(stream_id, 3600, lambda s: s.stop)
             except UnknownStream:
-                return (
-                    await asyncio.Event().wait()
-                )  # an expired stream is never stopped: wait for cancellation
+                # an expired stream is never stopped: wait for cancellation
+                return await asyncio.Event().wait()
             if await self.stop_requested(stream_id):
                 return
 

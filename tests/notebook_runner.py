@@ -67,9 +67,8 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Kernels at once. The notebooks mostly wait on simulated delays: all of them, four at a time, took
 # about 35 s of CPU in 80 s on 2 cores (one at a time: 240 s), and passed with another core kept busy.
 WORKERS = int(os.environ.get("NOTEBOOK_WORKERS", "4"))
-COURSE = [course.NOTEBOOK_DIR / course.CONTENTS] + [
-    nb.path for nb in course.NOTEBOOKS
-]  # what `make notebooks` (nbval) runs
+# what `make notebooks` (nbval) runs
+COURSE = [course.NOTEBOOK_DIR / course.CONTENTS] + [nb.path for nb in course.NOTEBOOKS]
 
 
 def tags(cell) -> list[str]:
@@ -154,9 +153,8 @@ class RecordingClient(NotebookClient):
 class NotebookRun:
     path: Path
     committed: list[NotebookNode]  # the cells as stored in the file
-    cells: list[NotebookNode] = field(
-        default_factory=list
-    )  # executed: the committed pass, then the solved pass
+    # executed: the committed pass, then the solved pass
+    cells: list[NotebookNode] = field(default_factory=list)
     nbval_outputs: dict[int, list[NotebookNode]] = field(default_factory=dict)
     seconds: float = 0.0
     failure: str = ""  # the run itself broke: a cell timed out, the kernel died

@@ -85,9 +85,8 @@ def test_a_model_failure_ends_with_a_safe_error_and_keeps_the_text(llm, run, cap
     (kind, error), (last, done) = events[-2:]
     assert (kind, last) == ("stream_error", "done")
     assert error["request_id"] == done["request_id"] and error["request_id"] in caplog.text
-    assert "Traceback" not in json.dumps(error) and "simulated" not in json.dumps(
-        error
-    )  # internals only in the log
+    # internals only in the log
+    assert "Traceback" not in json.dumps(error) and "simulated" not in json.dumps(error)
     assert "simulated" in caplog.text
     assert done["complete"] is False and done["text"] == "".join(reply_for("What is SSE?")[:4])
 

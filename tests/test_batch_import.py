@@ -41,11 +41,12 @@ def test_a_failed_commit_after_full_progress_saves_nothing_and_says_so_last(impo
     assert status == 200  # sent before the commit ran
     assert [e for e, _ in events] == ["progress"] * 4 + ["import_error"]
     assert events[3][1] == {"processed": 4, "of": 4}  # the client saw every row processed ...
+    # ... and then the verdict
     assert events[-1][1] == {
         "code": "commit_failed",
         "committed": False,
         "saved": 0,
-    }  # ... and then the verdict
+    }
     assert "FOREIGN KEY" not in json.dumps(events)  # the internal reason stays on the server
     assert saved(importer) == before
 

@@ -345,9 +345,8 @@ def test_a_follower_behind_retention_is_told_with_a_gap_event(model):
 
 
 def test_a_follower_that_reads_less_often_than_retention_allows_gets_gaps(model, tmp_path):
-    store = SQLiteStore(
-        tmp_path / "s.db", retain=5, poll_interval=0.5
-    )  # keeps 5 events; looks twice a second
+    # keeps 5 events; looks twice a second
+    store = SQLiteStore(tmp_path / "s.db", retain=5, poll_interval=0.5)
     with serve(create_app(store=store), name="test-relay-slow") as server:
         stream_id = create(server, tokens=200, token_delay=0.005)  # writes about 200 events a second
         events = events_of(follow(server, stream_id))

@@ -183,9 +183,8 @@ def other_machine(found):
     table[0].update(wait_saved_s=-0.0011, cpu_ratio=2.31)  # the least saving is now the other row
     table[1].update(wait_saved_s=5.47, cpu_ratio=1.48)
     table[2].update(wait_saved_s=0.0104, cpu_ratio=3.02)
-    other["agent.stopped_stream"]["value"].update(
-        stop_delay=0.0031
-    )  # the token counts are the offline model's: the same anywhere
+    # the token counts are the offline model's: the same anywhere
+    other["agent.stopped_stream"]["value"].update(stop_delay=0.0031)
     other["production.slow_reader"]["value"]["unbounded"].update(held_bytes=9871233)
     other["production.streams_per_worker"]["value"][2].update(
         p99_ms=88.2, rss_per_stream_kib=25.3, cpu_percent=21.4
@@ -228,9 +227,8 @@ def test_the_numbers_are_the_learners_not_the_templates():
     fb = FOUND["server.first_byte"]["value"]
     q1 = drill.render(FOUND)[0]["points"]
     assert any(f"{fb['streamed']:.2f} 秒" in zh and f"{fb['streamed']:.2f} s" in en for zh, en in q1)
-    assert (
-        "5.98" in mine and "0.00" in mine
-    )  # the decision table's most and least saving; noise below zero shows as 0.00
+    # the decision table's most and least saving; noise below zero shows as 0.00
+    assert "5.98" in mine and "0.00" in mine
     assert "5.47" in theirs and "5.98" not in theirs
 
 

@@ -54,7 +54,6 @@ def test_the_minimal_client_keeps_a_token_whose_json_is_empty(read_events, run):
 def test_the_minimal_client_reads_what_httpx_sse_reads(read_events, run, name):
     expected = run(by_httpx_sse(STREAMS[name]))
     if name == "an event with no data is not dispatched":
-        expected = [
-            e for e in expected if e != ("token", "")
-        ]  # httpx-sse dispatches it; browsers do not (notebook 02)
+        # httpx-sse dispatches it; browsers do not (notebook 02)
+        expected = [e for e in expected if e != ("token", "")]
     assert run(by_hand(read_events, STREAMS[name])) == expected

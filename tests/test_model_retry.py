@@ -64,9 +64,8 @@ def test_the_policy_retries_what_a_second_request_can_cure_within_its_attempts_a
     policy = RetryPolicy(attempts=3, budget=10.0, backoff=0.5, cap=8.0)
     assert policy.delay(refused(429, {"retry-after": "2"}), attempt=1) == 2.0
     assert policy.delay(refused(429, {"retry-after": "2"}), attempt=3) is None  # attempts used up
-    assert (
-        policy.delay(refused(429, {"retry-after": "30"}), attempt=1) is None
-    )  # beyond the budget: tell the user now
+    # beyond the budget: tell the user now
+    assert policy.delay(refused(429, {"retry-after": "30"}), attempt=1) is None
     assert policy.delay(refused(429, {"retry-after": "2"}), attempt=2, waited=9.0) is None
     assert policy.delay(refused(400, {}), attempt=1) is None  # a bad request stays bad
     assert policy.delay(ValueError("a bug"), attempt=1) is None

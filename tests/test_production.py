@@ -217,12 +217,10 @@ def test_flow_control_stops_the_producer_while_an_unbounded_queue_grows_and_a_bo
         flow = watch_slow_reader(worker, "flow", seconds=2.0, rate=8000)
         unbounded = watch_slow_reader(worker, "unbounded", seconds=2.0, rate=8000)
         bounded = watch_slow_reader(worker, "bounded", seconds=2.0, rate=8000, limit=256)
-    assert (
-        flow[-1]["held_bytes"] == 0 and flow[-1]["produced"] == flow[-2]["produced"]
-    )  # stopped, nothing queued
-    assert (
-        unbounded[-1]["held_bytes"] > unbounded[len(unbounded) // 2]["held_bytes"] > 256 * 1024
-    )  # still growing
+    # stopped, nothing queued
+    assert flow[-1]["held_bytes"] == 0 and flow[-1]["produced"] == flow[-2]["produced"]
+    # still growing
+    assert unbounded[-1]["held_bytes"] > unbounded[len(unbounded) // 2]["held_bytes"] > 256 * 1024
     assert bounded[-1]["disconnected"] == 1 and bounded[-1]["held_bytes"] == 0
 
 

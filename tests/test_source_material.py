@@ -38,9 +38,8 @@ def test_the_error_collision_page_runs_the_source_client_script_character_for_ch
 
 def test_a_changed_script_is_caught():
     page = (PAGES / "error-collision.html").read_text(encoding="utf-8")
-    edited = page.replace(
-        "    eventSource.close();\n});\n\n// 连接错误", "});\n\n// 连接错误", 1
-    )  # drop one close()
+    # drop one close()
+    edited = page.replace("    eventSource.close();\n});\n\n// 连接错误", "});\n\n// 连接错误", 1)
     assert edited != page
     assert quoted_script(edited) != source_material.client_script()
 
@@ -57,6 +56,5 @@ def test_the_pitfall_server_runs_the_source_generator_as_written():
 def test_a_quote_not_in_the_source_is_refused():
     assert source_material.quote("发送 error 事件,但不关闭连接") == "发送 error 事件,但不关闭连接"
     with pytest.raises(ValueError):
-        source_material.quote(
-            "发送 error 事件，但不关闭连接"
-        )  # a full-width comma: not what the source wrote
+        # a full-width comma: not what the source wrote
+        source_material.quote("发送 error 事件，但不关闭连接")

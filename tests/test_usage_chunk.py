@@ -60,13 +60,11 @@ def test_the_usage_chunk_on_the_wire(model):
     usage = check_usage_chunk(chunks)
     texts = text_chunks(chunks)
     assert "".join(texts) == "".join(reply_for("What is SSE?"))
-    assert usage["completion_tokens"] == len(
-        texts
-    )  # the embedded model: one token per chunk, by construction
+    # the embedded model: one token per chunk, by construction
+    assert usage["completion_tokens"] == len(texts)
     unasked = raw_chunks(model.base_url, OFFLINE_API_KEY, MODEL_NAME)
-    assert all(
-        chunk.get("usage") is None and chunk["choices"] for chunk in unasked
-    )  # no usage chunk without the option
+    # no usage chunk without the option
+    assert all(chunk.get("usage") is None and chunk["choices"] for chunk in unasked)
 
 
 def test_the_usage_chunk_in_the_official_sdk(model):

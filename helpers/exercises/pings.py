@@ -89,9 +89,8 @@ async def _check_leaving(with_pings, ping: str) -> None:
         async with asyncio.timeout(10):
             wrapped = with_pings(long_answer(), EVERY)
             seen = [await anext(wrapped), await anext(wrapped)]
-            await (
-                wrapped.aclose()
-            )  # what a server does to the response's generator when the client disconnects
+            # what a server does to the response's generator when the client disconnects
+            await wrapped.aclose()
     require(
         seen[0] == "first" and seen[1] == ping,
         f"the reader got {short(seen)} first; expected 'first', then a ping during the silence.",

@@ -133,9 +133,8 @@ class SecondModel:
             yield step({"content": text})
             sent.chunks.append(text)
             sent.completion_tokens = min(i, len(tokens))
-            if (
-                sent.gate is not None and len(sent.chunks) == 1
-            ):  # a reader wants to know if the first chunk reaches it alone
+            # a reader wants to know if the first chunk reaches it alone
+            if sent.gate is not None and len(sent.chunks) == 1:
                 deadline = time.monotonic() + GATE_WAIT
                 while not sent.gate.is_set() and time.monotonic() < deadline:
                     await asyncio.sleep(0.01)
@@ -172,9 +171,8 @@ def second_model():
     from langchain_openai import ChatOpenAI
 
     handle = running_second_model().handle
-    options = (
-        {"stream_chunk_timeout": None} if sys.version_info < (3, 12) else {}
-    )  # as chat_model() does on 3.11
+    # as chat_model() does on 3.11
+    options = {"stream_chunk_timeout": None} if sys.version_info < (3, 12) else {}
     return ChatOpenAI(
         base_url=f"{handle.url}/v1",
         api_key="not-needed-offline",

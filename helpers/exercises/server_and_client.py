@@ -59,9 +59,8 @@ def _tricky_app(sent: dict):
             await asyncio.sleep(0.05)
             yield b"event: done\ndata: {}\n\n"
             sent["done"] = time.monotonic()
-            await asyncio.sleep(
-                OPEN_AFTER_DONE
-            )  # some servers keep the connection: the end is `done`, not the close
+            # some servers keep the connection: the end is `done`, not the close
+            await asyncio.sleep(OPEN_AFTER_DONE)
             yield b"event: token\ndata: after the end\n\n"
 
         return StreamingResponse(body(), media_type="text/event-stream")

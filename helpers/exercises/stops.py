@@ -183,9 +183,8 @@ def _verify(result, recorder: _Recorder, since: int, token_delay: float, n: int)
             f"tokens in all, and the stop was sent after token {n}.",
         )
         nth = seen.token_times[n - 1]
-        lowest = (
-            seen.done_at - seen.stop
-        )  # the stop left the client before it arrived; done arrived after it left
+        # the stop left the client before it arrived; done arrived after it left
+        lowest = seen.done_at - seen.stop
         # Generous, for a busy machine that delays the client; still less than the wait before the stop, which a
         # clock started at the request would add (at 4 tokens a second that wait is most of a second).
         highest = seen.done_at - nth + max(0.3, 0.5 * (nth - seen.request))

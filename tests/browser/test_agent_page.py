@@ -44,9 +44,8 @@ def test_the_steps_and_tool_input_render_progressively(page, agent_server):
     assert len(growing) >= 3, (
         f"the tool input appeared in {len(growing)} partial states, not typed out: {samples[:12]}"
     )
-    assert all(
-        text == 0 for inputs, outputs, text, _ in samples if outputs == 0
-    )  # tools first, then the answer
+    # tools first, then the answer
+    assert all(text == 0 for inputs, outputs, text, _ in samples if outputs == 0)
     answer_lengths = {text for _, _, text, _ in samples if 0 < text < len(ANSWER)}
     assert len(answer_lengths) >= 3, "the answer arrived all at once"
     steps = page.locator(".step")

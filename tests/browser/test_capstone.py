@@ -83,9 +83,8 @@ def test_the_answer_types_out_live_and_the_page_closes_on_done(watched, service)
         watched.wait_for_timeout(1000)  # a page that did not close would reconnect and ask again
     (record,) = records_for(prompt)
     assert watched.inner_text("#output") == model.text_of(record)
-    assert (
-        len({n for n in lengths if 0 < n < len(model.text_of(record))}) >= 3
-    )  # it grew while tokens arrived
+    # it grew while tokens arrived
+    assert len({n for n in lengths if 0 < n < len(model.text_of(record))}) >= 3
     assert watched.evaluate("source.readyState") == 2 and watched.errors == []
 
 
@@ -152,9 +151,8 @@ def test_stop_ends_the_answer_and_the_model_request(watched, service):
     (record,) = records_for(prompt)
     assert watched.inner_text("#status") == "done: stopped"
     deadline = time.monotonic() + 5
-    while (
-        record.status == "running" and time.monotonic() < deadline
-    ):  # the model hears the stop a moment later
+    # the model hears the stop a moment later
+    while record.status == "running" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert record.status == "cancelled" and record.tokens_sent < 3000
     shown = watched.inner_text("#output")  # a token the model sent as the stop landed may not have been read
@@ -182,9 +180,8 @@ def test_the_starting_page_as_written_fails_once_and_never_reconnects(watched):
         )
         watched.wait_for_timeout(1500)  # longer than EventSource's reconnection delay, had it retried
         assert watched.inner_text("#status") == "✗ 连接中断,正在重连..."
-        assert watched.evaluate("eventSource.readyState") == 2 and starting.resumes("/chat-stream") == [
-            None
-        ]  # one GET, never again
+        # one GET, never again
+        assert watched.evaluate("eventSource.readyState") == 2 and starting.resumes("/chat-stream") == [None]
         assert any("JSON" in error for error in watched.errors)
 
 
@@ -198,9 +195,8 @@ def proxy(tmp_path_factory):
 def test_the_reference_page_streams_through_jupyter_server_proxy(watched, service, proxy):
     model, prompt = course_model(), "What is SSE? (browser, proxy)"
     with model.using(tokens=60, first_token_delay=0.1, token_delay=0.04):
-        ask(
-            watched, proxy(service.port), prompt
-        )  # fetch("streams") and EventSource("./streams/…"): relative URLs
+        # fetch("streams") and EventSource("./streams/…"): relative URLs
+        ask(watched, proxy(service.port), prompt)
         lengths = sample(
             watched,
             "document.getElementById('output').textContent.length",
@@ -208,9 +204,8 @@ def test_the_reference_page_streams_through_jupyter_server_proxy(watched, servic
         )
     (record,) = records_for(prompt)
     assert watched.inner_text("#output") == model.text_of(record)
-    assert (
-        len({n for n in lengths if 0 < n < len(model.text_of(record))}) >= 3
-    )  # live through the proxy, not one burst
+    # live through the proxy, not one burst
+    assert len({n for n in lengths if 0 < n < len(model.text_of(record))}) >= 3
     assert watched.errors == []
 
 

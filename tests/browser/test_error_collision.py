@@ -31,9 +31,8 @@ def test_at_a_normal_end_the_client_closes_on_done_and_nothing_collides(cases):
     seen = cases["normal end"]
     assert not seen.collided and seen.connection_errors == 0 and seen.page_errors == []
     assert seen.text == FULL and seen.successes == ["生成完成"] and seen.errors == []
-    assert (
-        seen.ready_state == "CLOSED" and seen.opens == 1 and seen.generations == 1
-    )  # closed by the source's `done` listener
+    # closed by the source's `done` listener
+    assert seen.ready_state == "CLOSED" and seen.opens == 1 and seen.generations == 1
 
 
 def test_a_network_drop_makes_the_client_parse_undefined_and_rerun_the_answer(cases):

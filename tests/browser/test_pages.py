@@ -53,9 +53,8 @@ def test_tokens_type_out_progressively_and_the_final_text_is_exact(page, relay, 
     assert page.evaluate("lab.docs.length") == 2  # the retrieval step arrived before the tokens
     assert page.locator("#output").inner_text() == FULL
     sent = [url for url in urls if url.startswith(server.url)]
-    assert sent and not any(
-        quote(PROMPT) in url or "prompt" in url for url in sent
-    )  # the prompt never entered a request URL
+    # the prompt never entered a request URL
+    assert sent and not any(quote(PROMPT) in url or "prompt" in url for url in sent)
 
 
 @pytest.mark.parametrize("path", ["", "fetch"])

@@ -48,9 +48,8 @@ def test_a_server_error_event_reaches_the_source_listener_with_its_data(page, mo
     assert seen["text"] == "".join(reply_for(DEFAULT_MESSAGE)[:5])  # kept, as the source intends
     assert seen["serverErrors"] == 1 and seen["connectionErrors"] == 0 and seen["pageErrors"] == []
     assert seen["errors"][0].startswith("生成失败: ") and seen["readyState"] == 2
-    assert (
-        seen["errors"][0] == "生成失败: The model failed mid-answer (simulated)."
-    )  # str(e): upstream text reaches the user
+    # str(e): upstream text reaches the user
+    assert seen["errors"][0] == "生成失败: The model failed mid-answer (simulated)."
 
 
 def test_eventsource_on_a_post_route_fails_for_good(page, pitfalls):
