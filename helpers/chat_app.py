@@ -354,7 +354,7 @@ class Relay:
         """The producer: model chunks into the store, whoever follows. Ends with `done`, always."""
         started, progress = time.monotonic(), _Progress(params.continue_from)
         code, reason, retry_after_seconds = None, "complete", None
-        stopping = asyncio.ensure_future(_first_of(stop.wait(), store.wait_stop(stream_id)))
+        stopping = asyncio.ensure_future(_first_of(stop.wait, lambda: store.wait_stop(stream_id)))
         try:
             try:
                 messages = [("human", params.prompt)]
@@ -613,8 +613,10 @@ async def hold_until_first_token(store: StreamStore, stream_id: str) -> None:
             raise HTTPException(HELD_STATUS.get(error["code"], 502), detail=error, headers=headers)
 
 
-async def _first_of(*awaitables) -> None:
-    tasks = [asyncio.ensure_future(a) for a in awaitables]
+async def _first_of(*starts) -> None:
+    """Wait until the first of `starts()` finishes. Each coroutine is made here, not by the caller:
+    if this task is cancelled before it runs, no coroutine exists that was never awaited."""
+    tasks = [asyncio.ensure_future(start()) for start in starts]
     try:
         finished, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         next(iter(finished)).result()  # a failure (the store unreachable) is not a stop: raise it

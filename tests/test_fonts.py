@@ -84,3 +84,19 @@ def test_a_font_installed_after_matplotlib_listed_its_fonts_is_found(monkeypatch
     without = [entry for entry in font_manager.fontManager.ttflist if "CJK" not in entry.name]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", without)
     assert fonts.find_cjk_font() in fonts.CJK_FONTS
+
+
+def test_notebook_11_draws_its_figure_with_chinese_labels_and_no_missing_glyph_warning():
+    import nbformat
+
+    from helpers import course
+
+    cells = nbformat.read(course.by_number("11").path, as_version=4).cells
+    figure = [c for c in cells if c.cell_type == "code" and "chinese_labels()" in c.source]
+    assert len(figure) == 1, "notebook 11 labels one figure through helpers.fonts.chinese_labels"
+    outputs = figure[0].outputs
+    assert any("image/png" in o.get("data", {}) for o in outputs), (
+        "the figure was drawn when the notebook was executed"
+    )
+    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "missing from" not in printed and "Glyph" not in printed, printed[:300]
