@@ -21,6 +21,7 @@ from .sse import encode
 
 __all__ = [
     "create_cost_app",
+    "CpuMeter",
     "Cost",
     "measure",
     "framing_overhead",
@@ -48,22 +49,23 @@ def framing_overhead(tokens: list[str]) -> dict[str, int]:
     return {name: sum(len(frame(t).encode()) for t in tokens) for name, frame in FRAMINGS.items()}
 
 
-class _ServerCpu:
-    """ASGI middleware: CPU seconds the server thread spent on the last request, start to end of body."""
+class CpuMeter:
+    """ASGI middleware: `cpu_seconds`, what the server thread spent on the last request, start to end of body."""
 
     def __init__(self, app) -> None:
         self.app = app
-        self.last = 0.0
+        self.cpu_seconds = 0.0
 
     async def __call__(self, scope, receive, send) -> None:
         started = time.thread_time()  # the server thread's own CPU clock
         try:
             await self.app(scope, receive, send)
         finally:
-            self.last = time.thread_time() - started
+            self.cpu_seconds = time.thread_time() - started
 
 
-def create_cost_app() -> FastAPI:
+def create_cost_app() -> CpuMeter:
+    """`/streamed` and `/buffered`, one producer paced the same, inside the CPU meter: serve what it returns."""
     app = FastAPI(title="Streaming Lab: what streaming costs")
 
     async def produce(tokens: int, token_delay: float, first_token_delay: float):
@@ -103,7 +105,7 @@ def create_cost_app() -> FastAPI:
             {"text": "".join([t async for t in produce(tokens, token_delay, first_token_delay)])}
         )
 
-    return _ServerCpu(app)  # serve this: the app wrapped in its CPU meter
+    return CpuMeter(app)
 
 
 @dataclass
@@ -148,7 +150,7 @@ async def measure(
         if trace_memory:
             tracemalloc.stop()
     await asyncio.sleep(0.01)  # let the server's CPU meter close the request
-    return Cost(route, tokens, token_delay, ttfb, total, size, server.server.config.app.last, peak)
+    return Cost(route, tokens, token_delay, ttfb, total, size, server.app.cpu_seconds, peak)
 
 
 # --- Structured output: re-parsing partial JSON at every chunk, against an incremental parser ---

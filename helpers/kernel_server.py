@@ -87,6 +87,7 @@ class ServerHandle(LoopbackAddresses):
     server: uvicorn.Server = field(repr=False)
     thread: threading.Thread = field(repr=False)
     sock: socket.socket = field(repr=False)
+    app: object = field(default=None, repr=False)  # the ASGI app it serves, as given to `serve`
 
     @property
     def running(self) -> bool:
@@ -158,7 +159,9 @@ def serve(
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{name}", daemon=True
     )
-    handle = ServerHandle(name=name, port=sock.getsockname()[1], server=server, thread=thread, sock=sock)
+    handle = ServerHandle(
+        name=name, port=sock.getsockname()[1], server=server, thread=thread, sock=sock, app=app
+    )
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:

@@ -61,3 +61,4 @@ def test_measure_reads_both_routes_and_the_server_cpu_meter(run):
     # the buffered body waits for every token: 0.05 s + 5 gaps of 0.1 s at least, by its own pacing
     assert buffered.ttfb >= 0.5 and streamed.ttfb < buffered.ttfb
     assert streamed.server_cpu > 0 and buffered.server_cpu > 0 and streamed.peak_memory == 0
+    assert server.app.cpu_seconds == buffered.server_cpu  # the meter's own figure, for the last request
