@@ -22,6 +22,7 @@ from .sse import encode
 __all__ = [
     "create_cost_app",
     "CpuMeter",
+    "FIRST_TOKEN_DELAY",
     "Cost",
     "measure",
     "framing_overhead",
@@ -64,6 +65,10 @@ class CpuMeter:
             self.cpu_seconds = time.thread_time() - started
 
 
+# Seconds before the simulated producer's first token, unless a request says otherwise.
+FIRST_TOKEN_DELAY = 0.3
+
+
 def create_cost_app() -> CpuMeter:
     """`/streamed` and `/buffered`, one producer paced the same, inside the CPU meter: serve what it returns."""
     app = FastAPI(title="Streaming Lab: what streaming costs")
@@ -77,7 +82,7 @@ def create_cost_app() -> CpuMeter:
     Pace = dict(
         tokens=Query(50, ge=1, le=100_000),
         token_delay=Query(0.02, ge=0, le=1),
-        first_token_delay=Query(0.3, ge=0, le=10),
+        first_token_delay=Query(FIRST_TOKEN_DELAY, ge=0, le=10),
     )
 
     @app.get("/streamed")
@@ -126,7 +131,7 @@ async def measure(
     *,
     tokens: int,
     token_delay: float,
-    first_token_delay: float = 0.3,
+    first_token_delay: float = FIRST_TOKEN_DELAY,
     trace_memory: bool = False,
 ) -> Cost:
     """One request: first byte, total, body bytes, server CPU seconds, and (if asked) peak traced memory.
