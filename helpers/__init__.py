@@ -5,7 +5,7 @@ brackets is the notebook that teaches with it.
 
 The wire format
     sse                 the text/event-stream format: encode, comment, a spec-following Decoder
-    wire                a byte-counting TCP proxy: what crosses the wire, in each direction (07)
+    counting_proxy      a byte-counting TCP proxy: what crosses the wire, in each direction (07)
 
 Servers and apps
     kernel_server       serve an ASGI app from a background thread of the kernel, restartable by name

@@ -12,7 +12,7 @@ from httpx_sse import aconnect_sse
 from helpers.embedded_model import reply_for
 from helpers.kernel_server import serve
 from helpers.transports import create_transport_app
-from helpers.wire import CountingProxy
+from helpers.counting_proxy import CountingProxy
 
 
 @pytest.fixture(scope="module")
