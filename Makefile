@@ -11,14 +11,15 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 PARALLEL := -n 2 --dist loadscope
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 60
 
-.PHONY: install lab lint format test unit notebook-tests notebooks browser check bench clean
+.PHONY: install lab lint format test unit notebook-tests notebooks browser check check-notebook bench clean
 
-$(STAMP): requirements.txt pyproject.toml
+# requirements-dev.txt = requirements.txt (the course; all Binder installs) + the test tools
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Streaming Lab needs Python 3.11 or newer, and $(PYTHON) is " + sys.version.split()[0] + ". Install Python 3.11+ and run: make PYTHON=python3.11 lab")'
 	@$(PYTHON) -c 'import sys; sys.version_info[:2] <= (3, 13) or print("Note: Streaming Lab is tested on Python 3.11, 3.12 and 3.13; $(PYTHON) is " + sys.version.split()[0] + ".")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): on Debian/Ubuntu install python3-venv (apt-get install python3-venv)"; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -e .
+	$(PY) -m pip install --quiet -r requirements-dev.txt -e .
 	@touch $(STAMP)
 
 # Turns off what would cover the first notebook (the Jupyter news question); Binder's postBuild does the same.
@@ -65,6 +66,12 @@ browser: install
 # What CI runs, as CI runs it: a fresh clone of the committed HEAD, a fresh HOME, `CI=true bash .ci/run`.
 check:
 	bash .ci/fresh-clone
+
+# A teacher's check of students' notebooks: each exercise solved or not, with the check's hint (docs/teaching.md).
+#   make check-notebook NB="submissions/alice/04_llm_streaming.ipynb submissions/bob/04_llm_streaming.ipynb"
+check-notebook: install
+	@test -n "$(NB)" || { echo 'usage: make check-notebook NB=path/to/student.ipynb'; exit 2; }
+	$(PY) -m helpers.check_notebook $(NB)
 
 bench: install
 	$(PY) -m tests.benchmarks.run

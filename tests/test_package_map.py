@@ -28,5 +28,7 @@ def test_the_map_names_only_modules_that_exist_and_each_once():
 
 
 def test_the_map_check_catches_a_missing_module(monkeypatch):
-    monkeypatch.setattr(helpers, "__doc__", helpers.__doc__.replace("    counting_proxy ", "    -counting_proxy "))
+    monkeypatch.setattr(
+        helpers, "__doc__", helpers.__doc__.replace("    counting_proxy ", "    -counting_proxy ")
+    )
     assert "counting_proxy" not in mapped()

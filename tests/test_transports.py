@@ -9,10 +9,10 @@ import pytest
 import websockets
 from httpx_sse import aconnect_sse
 
+from helpers.counting_proxy import CountingProxy
 from helpers.embedded_model import reply_for
 from helpers.kernel_server import serve
 from helpers.transports import create_transport_app
-from helpers.counting_proxy import CountingProxy
 
 
 @pytest.fixture(scope="module")

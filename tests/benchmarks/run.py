@@ -8,7 +8,9 @@ Sections:
   3. proxy overhead: first byte and event latency through nginx (unbuffered) against direct;
   4. end to end: first token visible in JupyterLab's widget after Run, measured in Chromium;
   5. the whole suite: `make unit`, `make notebook-tests` and `make test`, wall time;
-  6. how fast a cancelled client stops the model, against the 100 ms target (cancellation.py).
+  6. how fast a cancelled client stops the model, against the 100 ms target (cancellation.py);
+  7. sizing: every notebook in order as a student runs them, peak memory, CPU and ports of the kernel
+     and its child processes, and what a class of 30, 100 and 500 needs on a JupyterHub (sizing.py).
 
     python -m tests.benchmarks.run              every section (`make bench`)
     python -m tests.benchmarks.run --only 1 3   those sections; the others keep their last results
@@ -32,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import concurrent_streams, proxy_overhead, server_paths
+from . import concurrent_streams, proxy_overhead, server_paths, sizing
 from .cancellation import cancellation_section
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,10 +133,9 @@ SECTIONS = {  # number: (title, function returning the section's lines)
     "3": ("Proxy overhead: nginx, unbuffered, against direct", proxy_overhead.rows),
     "4": ("End to end in JupyterLab", first_token_in_jupyterlab),
     "5": ("The whole suite", suite_times),
-    "6": (
-        "Cancellation: a stopped client stops the model",
-        lambda: cancellation_section()[2:],
-    ),  # without its own heading
+    # without its own heading
+    "6": ("Cancellation: a stopped client stops the model", lambda: cancellation_section()[2:]),
+    "7": ("Sizing: what a student and a class need", sizing.rows),
 }
 
 
