@@ -63,6 +63,7 @@ Course mechanics
     fonts               Chinese figure labels with a CJK font, English labels without one
     exercises           the exercises' checks, one module per exercise, and what they serve
     grader              the capstone's behavioural checks, one line each (10)
+    check_notebook      a teacher's check of students' notebooks: each exercise solved or not
 
 Data folders: pages/ (HTML, JS and CSS served by static_pages), source/ (the notes' Markdown).
 """
