@@ -251,17 +251,8 @@ def jupyterlab_server_mb(env: dict[str, str], tmp: Path) -> float:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [
-        sys.executable,
-        "-m",
-        "jupyter",
-        "lab",
-        "--no-browser",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--IdentityProvider.token=",
-        f"--ServerApp.root_dir={tmp}",
-    ]
+    lab = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--IdentityProvider.token="]
+    command = [*lab, "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", f"--ServerApp.root_dir={tmp}"]
     if os.geteuid() == 0:  # containers and CI run as root, which JupyterLab refuses without this
         command.append("--allow-root")
     log = open(tmp / "jupyterlab.log", "w")  # noqa: SIM115 (JupyterLab writes it for as long as it runs)
