@@ -24,7 +24,7 @@ __all__ = [
     "CpuMeter",
     "FIRST_TOKEN_DELAY",
     "Cost",
-    "measure",
+    "measure_route",
     "framing_overhead",
     "FRAMINGS",
     "reparse_every_chunk",
@@ -125,7 +125,7 @@ class Cost:
     peak_memory: int
 
 
-async def measure(
+async def measure_route(
     server,
     route: str,
     *,

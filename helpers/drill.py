@@ -678,7 +678,7 @@ async def measure_missing(found: dict | None = None) -> dict:
     todo = [name for name in QUICK if name not in found]
     if not todo:
         return evidence.load()
-    from .cost import create_cost_app, framing_overhead, measure
+    from .cost import create_cost_app, framing_overhead, measure_route
     from .embedded_model import reply_for
     from .kernel_server import serve
 
@@ -686,8 +686,8 @@ async def measure_missing(found: dict | None = None) -> dict:
     try:
         if "server.first_byte" in todo:
             pace = dict(tokens=20, token_delay=0.05, first_token_delay=0.1)
-            streamed = await measure(server, "streamed", **pace)
-            buffered = await measure(server, "buffered", **pace)
+            streamed = await measure_route(server, "streamed", **pace)
+            buffered = await measure_route(server, "buffered", **pace)
             evidence.record(
                 "server.first_byte",
                 {

@@ -9,7 +9,7 @@ from helpers.cost import (
     fitted_exponent,
     framing_overhead,
     json_document,
-    measure,
+    measure_route,
     model_chunks,
     parse_incrementally,
     reparse_every_chunk,
@@ -47,11 +47,11 @@ def test_framing_overhead_counts_utf8_bytes_of_each_framing():
     assert sizes["raw text"] < sizes["SSE data line"] < sizes["SSE, JSON per token"]
 
 
-def test_measure_reads_both_routes_and_the_server_cpu_meter(run):
+def test_measure_route_reads_both_routes_and_the_server_cpu_meter(run):
     tokens, pace = 6, {"token_delay": 0.1, "first_token_delay": 0.05}
     with serve(create_cost_app(), name="test-cost") as server:
-        streamed = run(measure(server, "streamed", tokens=tokens, **pace))
-        buffered = run(measure(server, "buffered", tokens=tokens, **pace))
+        streamed = run(measure_route(server, "streamed", tokens=tokens, **pace))
+        buffered = run(measure_route(server, "buffered", tokens=tokens, **pace))
     words = reply_for("What is SSE?", tokens)
     frames = "".join(encode(json.dumps({"text": w}), event="token") for w in words) + encode(
         "{}", event="done"
