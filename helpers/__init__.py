@@ -59,6 +59,7 @@ The source material (the Chinese interview notes the course corrects)
 Course mechanics
     course              the table of contents; `python -m helpers.course` regenerates navigation and tables
     glossary            the course's terms, English ↔ 中文, and where each is taught
+    architecture        the course's architecture as a figure: one token's path, stage by stage (11)
     drill               the interview answers in 中文 and English, filled from the learner's evidence (11)
     fonts               Chinese figure labels with a CJK font, English labels without one
     exercises           the exercises' checks, one module per exercise, and what they serve
