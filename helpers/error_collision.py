@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from .chromium import CHROMIUM_ARGS, chromium_missing
-from .embedded_model import reply_for, server_chat_model
+from .embedded_model import is_embedded, reply_for, server_chat_model
 from .kernel_server import serve, server_errors
 from .pitfalls import DEFAULT_MESSAGE, create_pitfall_app
 
@@ -91,8 +91,21 @@ async def _sample(page, until: str, timeout: float, case: str) -> None:
         await asyncio.sleep(0.1)
 
 
+# The graceful restart cuts the answer only if it is still being generated when uvicorn's one-second
+# grace ends. At the model's usual pace the whole answer takes about two seconds, and on a busy
+# machine the stop can come later than that; at this pace it takes about ten.
+RESTART_TOKEN_DELAY = 0.15
+
+
+def _paced(llm_factory, token_delay: float):
+    def factory():
+        llm = llm_factory()
+        return llm.bind(extra_body={"lab": {"token_delay": token_delay}}) if is_embedded(llm) else llm
+    return factory
+
+
 async def _run(case: str, context, llm_factory, prefix: str) -> CaseResult:
-    app = create_pitfall_app(llm_factory)
+    app = create_pitfall_app(_paced(llm_factory, RESTART_TOKEN_DELAY) if case == "graceful restart" else llm_factory)
     name = f"{prefix}-{case.replace(' ', '-')}"
     server = serve(app, name=name)
     page = await context.new_page()
