@@ -101,11 +101,14 @@ def _paced(llm_factory, token_delay: float):
     def factory():
         llm = llm_factory()
         return llm.bind(extra_body={"lab": {"token_delay": token_delay}}) if is_embedded(llm) else llm
+
     return factory
 
 
 async def _run(case: str, context, llm_factory, prefix: str) -> CaseResult:
-    app = create_pitfall_app(_paced(llm_factory, RESTART_TOKEN_DELAY) if case == "graceful restart" else llm_factory)
+    app = create_pitfall_app(
+        _paced(llm_factory, RESTART_TOKEN_DELAY) if case == "graceful restart" else llm_factory
+    )
     name = f"{prefix}-{case.replace(' ', '-')}"
     server = serve(app, name=name)
     page = await context.new_page()
