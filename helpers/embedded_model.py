@@ -362,41 +362,25 @@ class EmbeddedModel:
     async def _chat_completions(self, request: Request):
         headers = {"x-request-id": f"req_{uuid.uuid4().hex}"}
         try:
-            check_key(request.headers.get("authorization"), OFFLINE_API_KEY)
-            try:
-                body = await request.json()
-            except ValueError:
-                body = None
-            chat = parse_request(body, MODEL_NAME)
+            chat = await _read_chat_request(request)
         except APIError as exc:
             return exc.response(headers)
         reply = plan_reply(chat)
         headers.update(self._rate.headers(reply.prompt_tokens + len(reply.deltas()) * chat.n))
-        fault = chat.lab.get("fault")
         record = RequestRecord(
             id=f"chatcmpl-lab-{next(self._ids)}",
             prompt=reply.question,
             stream=chat.stream,
-            fault=fault,
+            fault=chat.lab.get("fault"),
             request_id=headers["x-request-id"],
             prompt_tokens=reply.prompt_tokens,
             kind=reply.kind,
             turns=reply.turns,
         )
         self.requests.append(record)
-        refused_for = self._refusing_for()
-        if fault in ("rate_limit", "server_error") or refused_for > 0:
-            record.end("rejected")
-            if fault == "rate_limit" or refused_for > 0:
-                retry_after = math.ceil(refused_for) if refused_for > 0 else chat.lab.get("retry_after", 2)
-                headers.update({"x-ratelimit-remaining-requests": "0", "Retry-After": str(retry_after)})
-                return APIError(
-                    429,
-                    "Rate limit reached for requests; retry later.",
-                    type="requests",
-                    code="rate_limit_exceeded",
-                ).response(headers)
-            return APIError(500, "The model failed before answering.", type="server_error").response(headers)
+        refusal = self._refusal(record, chat, headers)
+        if refusal is not None:
+            return refusal
         pace = (
             float(chat.lab.get("first_token_delay", self.first_token_delay)),
             float(chat.lab.get("token_delay", self.token_delay)),
@@ -407,6 +391,24 @@ class EmbeddedModel:
         return StreamingResponse(
             stream.chunks(), media_type="text/event-stream", headers={**headers, "Cache-Control": "no-cache"}
         )
+
+    def _refusal(self, record: RequestRecord, chat: ChatRequest, headers: dict):
+        """A 429 or a 500 before any token (a `rate_limit` or `server_error` fault, or a rate limit
+        set with `rate_limit_for`), with the real API's headers and body; None when the model answers."""
+        fault, refused_for = record.fault, self._refusing_for()
+        if fault not in ("rate_limit", "server_error") and refused_for <= 0:
+            return None
+        record.end("rejected")
+        if fault == "rate_limit" or refused_for > 0:
+            retry_after = math.ceil(refused_for) if refused_for > 0 else chat.lab.get("retry_after", 2)
+            headers.update({"x-ratelimit-remaining-requests": "0", "Retry-After": str(retry_after)})
+            return APIError(
+                429,
+                "Rate limit reached for requests; retry later.",
+                type="requests",
+                code="rate_limit_exceeded",
+            ).response(headers)
+        return APIError(500, "The model failed before answering.", type="server_error").response(headers)
 
     async def _whole(
         self, record: RequestRecord, reply: Reply, chat: ChatRequest, pace: tuple[float, float], headers: dict
@@ -631,3 +633,13 @@ class LazyModel:
 
     def __repr__(self) -> str:
         return f"LazyModel({'not made yet' if self._model is None else self._model.__class__.__name__})"
+
+
+async def _read_chat_request(request: Request) -> ChatRequest:
+    """The request checked in the real API's order: the key first (401), then the body (400, 404)."""
+    check_key(request.headers.get("authorization"), OFFLINE_API_KEY)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    return parse_request(body, MODEL_NAME)
