@@ -11,7 +11,7 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 PARALLEL := -n 2 --dist loadscope
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 60
 
-.PHONY: install lab test unit notebook-tests notebooks browser check check-notebook bench clean
+.PHONY: install lab lint format test unit notebook-tests notebooks browser check check-notebook bench clean
 
 # requirements-dev.txt = requirements.txt (the course; all Binder installs) + the test tools
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -32,14 +32,24 @@ install: $(STAMP) $(LAB_OVERRIDES)
 lab: install
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks notebooks/01_generators.ipynb
 
-# Everything: unit tests, every notebook run (its outputs compared as nbval compares them, then
+# ruff over helpers/ and tests/ (settings in pyproject.toml): lint rules, then the formatter's check.
+lint: install
+	$(VENV)/bin/ruff check helpers tests
+	$(VENV)/bin/ruff format --check helpers tests
+
+# Apply ruff's safe fixes and its formatting (then review the diff).
+format: install
+	$(VENV)/bin/ruff check --fix helpers tests
+	$(VENV)/bin/ruff format helpers tests
+
+# Everything: lint, unit tests, every notebook run (its outputs compared as nbval compares them, then
 # run again solved, in the same kernel; the notebooks run meanwhile, see tests/notebook_session.py),
 # and the browser tests.
-test: install
+test: lint
 	$(PY) -m pytest $(PARALLEL) tests
 
-# The fast unit tests only: no notebook, no browser.
-unit: install
+# Lint and the fast unit tests only: no notebook, no browser.
+unit: lint
 	$(PY) -m pytest $(PARALLEL) tests --ignore=tests/browser -m "not notebooks"
 
 # Every notebook, once per kernel: outputs compared with the stored ones, then solved (part of `make test`).
@@ -64,7 +74,7 @@ check-notebook: install
 	$(PY) -m helpers.check_notebook $(NB)
 
 bench: install
-	$(PY) tests/benchmarks/run.py
+	$(PY) -m tests.benchmarks.run
 
 clean:
 	rm -rf $(VENV) tests/artifacts build *.egg-info

@@ -47,13 +47,24 @@ log = logging.getLogger(__name__)
 SYSTEM = "Use the tools for arithmetic and for questions about the course's notes. Answer briefly, from the tool results."
 
 _OPERATORS = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
 }
 
 
 def _evaluate(node: ast.AST) -> float:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    ):
         return node.value
     if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
         if isinstance(node.op, ast.Pow) and abs(_evaluate(node.right)) > 100:
@@ -89,7 +100,9 @@ def _usage_of(chunk) -> dict | None:
     return {"input_tokens": usage["input_tokens"], "output_tokens": usage["output_tokens"]} if usage else None
 
 
-async def run_agent(llm, question: str, *, tools=TOOLS, max_steps: int = 4, parallel: bool = True, lab: dict | None = None) -> AsyncIterator[tuple[str, dict]]:
+async def run_agent(
+    llm, question: str, *, tools=TOOLS, max_steps: int = 4, parallel: bool = True, lab: dict | None = None
+) -> AsyncIterator[tuple[str, dict]]:
     """Run the loop and yield its typed events; a failure ends with `stream_error` and `done`, never a raise."""
     request_id = uuid.uuid4().hex[:12]  # shown to the user; the log line carries the same id
     by_name = {t.name: t for t in tools}
@@ -101,7 +114,9 @@ async def run_agent(llm, question: str, *, tools=TOOLS, max_steps: int = 4, para
         while step < max_steps:
             step += 1
             yield "step-start", {"step": step}
-            ids: dict[int, str] = {}  # a call's id comes with its first piece only: later pieces carry the index
+            ids: dict[
+                int, str
+            ] = {}  # a call's id comes with its first piece only: later pieces carry the index
             message = None
             async for chunk in bound.astream(messages, **options):
                 message = chunk if message is None else message + chunk
@@ -109,9 +124,15 @@ async def run_agent(llm, question: str, *, tools=TOOLS, max_steps: int = 4, para
                     index = piece.get("index") or 0
                     if piece.get("id"):
                         ids[index] = piece["id"]
-                        yield "tool-input-start", {"step": step, "index": index, "id": piece["id"], "name": piece.get("name")}
+                        yield (
+                            "tool-input-start",
+                            {"step": step, "index": index, "id": piece["id"], "name": piece.get("name")},
+                        )
                     if piece.get("args"):
-                        yield "tool-input-delta", {"index": index, "id": ids.get(index), "delta": piece["args"]}
+                        yield (
+                            "tool-input-delta",
+                            {"index": index, "id": ids.get(index), "delta": piece["args"]},
+                        )
                 if isinstance(chunk.content, str) and chunk.content:
                     text += chunk.content
                     yield "token", {"text": chunk.content}
@@ -124,7 +145,11 @@ async def run_agent(llm, question: str, *, tools=TOOLS, max_steps: int = 4, para
             for call in calls:
                 yield "tool-input-available", {"id": call["id"], "name": call["name"], "input": call["args"]}
                 chosen = by_name.get(call["name"])
-                output = str(await chosen.ainvoke(call["args"])) if chosen else f"error: no tool named {call['name']!r}"
+                output = (
+                    str(await chosen.ainvoke(call["args"]))
+                    if chosen
+                    else f"error: no tool named {call['name']!r}"
+                )
                 messages.append(ToolMessage(output, tool_call_id=call["id"]))
                 yield "tool-output", {"id": call["id"], "name": call["name"], "output": output}
             finish = (message.response_metadata or {}).get("finish_reason") if message is not None else None
@@ -133,12 +158,31 @@ async def run_agent(llm, question: str, *, tools=TOOLS, max_steps: int = 4, para
                 complete = True
                 break
         else:
-            yield "stream_error", {"code": "max_steps", "message": f"No answer after {max_steps} steps.", "request_id": request_id}
+            yield (
+                "stream_error",
+                {
+                    "code": "max_steps",
+                    "message": f"No answer after {max_steps} steps.",
+                    "request_id": request_id,
+                },
+            )
     except Exception as exc:  # CancelledError is not an Exception: a disconnect still cancels the model
         log.exception("agent run %s failed", request_id)
-        code = getattr(exc, "code", None) if isinstance(getattr(exc, "code", None), str) else type(exc).__name__
-        yield "stream_error", {"code": code or "agent_error", "message": "The agent stopped with an error; the text so far is kept.", "request_id": request_id}
-    yield "done", {"complete": complete, "text": text, "steps": step, "usage": total, "request_id": request_id}
+        code = (
+            getattr(exc, "code", None) if isinstance(getattr(exc, "code", None), str) else type(exc).__name__
+        )
+        yield (
+            "stream_error",
+            {
+                "code": code or "agent_error",
+                "message": "The agent stopped with an error; the text so far is kept.",
+                "request_id": request_id,
+            },
+        )
+    yield (
+        "done",
+        {"complete": complete, "text": text, "steps": step, "usage": total, "request_id": request_id},
+    )
 
 
 class AgentParams(BaseModel):
@@ -147,7 +191,9 @@ class AgentParams(BaseModel):
     question: str = Field(min_length=1, max_length=2000)
     max_steps: int = Field(4, ge=1, le=8)
     parallel: bool = True
-    token_delay: float | None = Field(None, ge=0, le=2, description="lab: slow the embedded model down to watch it")
+    token_delay: float | None = Field(
+        None, ge=0, le=2, description="lab: slow the embedded model down to watch it"
+    )
     model_config = {"extra": "forbid"}
 
 
@@ -160,7 +206,9 @@ def create_agent_app(llm_factory=server_chat_model) -> FastAPI:
     @app.post("/agent", response_class=EventSourceResponse)
     async def agent(params: AgentParams):
         lab = {"token_delay": params.token_delay} if params.token_delay is not None else None
-        async for event, data in run_agent(llm, params.question, max_steps=params.max_steps, parallel=params.parallel, lab=lab):
+        async for event, data in run_agent(
+            llm, params.question, max_steps=params.max_steps, parallel=params.parallel, lab=lab
+        ):
             if event == "done":
                 app.state.runs.append(data)
             yield ServerSentEvent(event=event, data=data)

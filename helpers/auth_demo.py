@@ -55,14 +55,22 @@ class _Accounts:
 
 
 def _unauthorized(message: str) -> HTTPException:
-    return HTTPException(401, {"code": "unauthorized", "message": message}, headers={"WWW-Authenticate": "Bearer"})
+    return HTTPException(
+        401, {"code": "unauthorized", "message": message}, headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def create_app(*, allowed_origins: tuple[str, ...] = (), token_delay: float = 0.03) -> FastAPI:
     app = FastAPI(title="Streaming Lab: authenticated streams")
     if allowed_origins:
         # Credentials across origins need an exact origin (never "*") and Allow-Credentials.
-        app.add_middleware(CORSMiddleware, allow_origins=list(allowed_origins), allow_credentials=True, allow_headers=["Authorization"], allow_methods=["GET", "POST"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(allowed_origins),
+            allow_credentials=True,
+            allow_headers=["Authorization"],
+            allow_methods=["GET", "POST"],
+        )
     accounts = app.state.accounts = _Accounts()
 
     @app.post("/login")
@@ -104,7 +112,11 @@ def create_app(*, allowed_origins: tuple[str, ...] = (), token_delay: float = 0.
                 yield encode(json.dumps({"text": piece}), event="token")
             yield encode(json.dumps({"user": user, "text": "".join(reply_for(prompt))}), event="done")
 
-        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     @app.get("/stream/cookie")
     async def by_cookie(prompt: str = "What is SSE?", lab_session: str | None = Cookie(None)):

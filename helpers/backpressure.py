@@ -50,7 +50,9 @@ def _event(i: int, size: int) -> str:
     return encode(f"{i:08d} " + "x" * max(0, size - 9), event="token")
 
 
-async def _produce(queue: asyncio.Queue, counters: dict, size: int, rate: float, too_slow: asyncio.Event) -> None:
+async def _produce(
+    queue: asyncio.Queue, counters: dict, size: int, rate: float, too_slow: asyncio.Event
+) -> None:
     """Put `rate` events a second into the queue, without ever waiting for the reader."""
     i = 0
     while True:
@@ -80,7 +82,10 @@ class QueuedStream(Response):
     def __init__(self, counters: dict, size: int, rate: float, limit: int) -> None:
         # Not Response.__init__: it would declare `content-length: 0` for the empty body.
         self.status_code, self.background = 200, None
-        self.raw_headers = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")]
+        self.raw_headers = [
+            (b"content-type", b"text/event-stream; charset=utf-8"),
+            (b"cache-control", b"no-cache"),
+        ]
         self.counters, self.size, self.rate, self.limit = counters, size, rate, limit
 
     async def __call__(self, scope, receive, send) -> None:
@@ -123,7 +128,9 @@ class QueuedStream(Response):
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Streaming Lab: slow readers")
-    stats = {design: {"produced": 0, "held_events": 0, "held_bytes": 0, "disconnected": 0} for design in DESIGNS}
+    stats = {
+        design: {"produced": 0, "held_events": 0, "held_bytes": 0, "disconnected": 0} for design in DESIGNS
+    }
     app.state.stats = stats
 
     @app.get("/flow")
@@ -172,7 +179,9 @@ def slow_reader(url: str, receive_buffer: int = 4096):
     try:
         sock.connect((parts.hostname, parts.port))
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        sock.sendall(f"GET {target} HTTP/1.0\r\nHost: {parts.netloc}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        sock.sendall(
+            f"GET {target} HTTP/1.0\r\nHost: {parts.netloc}\r\nAccept: text/event-stream\r\n\r\n".encode()
+        )
         head = sock.recv(256)
         if not head.startswith(b"HTTP/1.1 200"):
             raise ConnectionError(f"expected a 200 response, got {head[:40]!r}")
@@ -181,7 +190,9 @@ def slow_reader(url: str, receive_buffer: int = 4096):
         sock.close()
 
 
-def watch_slow_reader(worker, design: str, *, seconds: float = 3.0, every: float = 0.25, **params) -> list[dict]:
+def watch_slow_reader(
+    worker, design: str, *, seconds: float = 3.0, every: float = 0.25, **params
+) -> list[dict]:
     """Hold a slow reader on `design` for `seconds`; sample the app's counters and the worker's RSS.
 
     Each sample: {"t": seconds, "produced", "held_bytes", "disconnected", "rss_growth": bytes since the start}.
@@ -198,9 +209,13 @@ def watch_slow_reader(worker, design: str, *, seconds: float = 3.0, every: float
             while time.monotonic() - start < seconds:
                 time.sleep(every)
                 now = client.get(worker.url + "/stats").json()[design]
-                samples.append({
-                    "t": round(time.monotonic() - start, 2), "produced": now["produced"] - before["produced"],
-                    "held_bytes": now["held_bytes"], "disconnected": now["disconnected"] - before["disconnected"],
-                    "rss_growth": worker.rss() - base_rss,
-                })
+                samples.append(
+                    {
+                        "t": round(time.monotonic() - start, 2),
+                        "produced": now["produced"] - before["produced"],
+                        "held_bytes": now["held_bytes"],
+                        "disconnected": now["disconnected"] - before["disconnected"],
+                        "rss_growth": worker.rss() - base_rss,
+                    }
+                )
     return samples

@@ -96,7 +96,10 @@ class Balancer(LoopbackAddresses):
             client_writer.transport.abort()
             return
         self.connections.append(Routed(backend, client))
-        pipes = {asyncio.ensure_future(self._pipe(client_reader, server_writer)), asyncio.ensure_future(self._pipe(server_reader, client_writer))}
+        pipes = {
+            asyncio.ensure_future(self._pipe(client_reader, server_writer)),
+            asyncio.ensure_future(self._pipe(server_reader, client_writer)),
+        }
         self._pipes[backend] |= pipes
         await asyncio.gather(*pipes, return_exceptions=True)
         self._pipes[backend] -= pipes

@@ -51,8 +51,10 @@ def _create_tables(path: Path) -> None:
     with closing(_connect(path)) as db:
         db.execute("CREATE TABLE categories (name TEXT PRIMARY KEY)")
         db.executemany("INSERT INTO categories VALUES (?)", [(name,) for name in CATEGORIES])
-        db.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, category TEXT"
-                   " REFERENCES categories(name) DEFERRABLE INITIALLY DEFERRED)")
+        db.execute(
+            "CREATE TABLE rows (id INTEGER PRIMARY KEY, category TEXT"
+            " REFERENCES categories(name) DEFERRABLE INITIALLY DEFERRED)"
+        )
 
 
 async def _insert_all(db: sqlite3.Connection, batch: Batch):
@@ -91,7 +93,9 @@ def create_import_app() -> FastAPI:
                 yield ServerSentEvent(event="done", data={"committed": True, "saved": len(batch.rows)})
             else:
                 app.state.failures.append(failure)
-                yield ServerSentEvent(event="import_error", data={"code": "commit_failed", "committed": False, "saved": 0})
+                yield ServerSentEvent(
+                    event="import_error", data={"code": "commit_failed", "committed": False, "saved": 0}
+                )
         finally:
             if db.in_transaction:  # the client left mid-batch: nothing of it stays
                 db.execute("ROLLBACK")

@@ -14,6 +14,7 @@ set and `offline` is false. The grader always loads with `offline=True`: its che
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -25,9 +26,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import course, kernel_server
-from .embedded_model import MODEL_NAME, OFFLINE_API_KEY, EmbeddedModel
+from .embedded_model import MODEL_NAME, OFFLINE_API_KEY, EmbeddedModel, real_api_requested
 
-__all__ = ["ServiceError", "CourseModel", "course_model", "service_folder", "load_service", "serve_service", "ENVIRONMENT"]
+__all__ = [
+    "ServiceError",
+    "CourseModel",
+    "course_model",
+    "service_folder",
+    "load_service",
+    "serve_service",
+    "ENVIRONMENT",
+]
 
 ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE")
 _loads = itertools.count(1)
@@ -123,7 +132,9 @@ class CourseModel:
             body = bytearray(json.dumps(request).encode())
         except (ValueError, TypeError, AttributeError):
             pass  # not JSON: the model refuses it the way the API does
-        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [(b"content-length", str(len(body)).encode())]
+        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [
+            (b"content-length", str(len(body)).encode())
+        ]
         scope["headers"] = headers
         delivered = False
 
@@ -170,7 +181,6 @@ class CourseModel:
             self.sent = {key: value for key, value in self.sent.items() if key in known}
         return "\n".join(lines).encode()
 
-
     def _record_error(self, body: bytes) -> None:
         try:
             self.errors.append(str(json.loads(body)["error"]["message"]))
@@ -185,16 +195,16 @@ def _with_line_break(token: str, index: int) -> str:
     return [token, "\n" + word, "\n\n" + word, "\r\n" + word, word + "\r"][index % 5]
 
 
-_model: CourseModel | None = None
+@functools.cache
+def _the_course_model() -> CourseModel:
+    return CourseModel()
 
 
 def course_model() -> CourseModel:
-    """The kernel's one CourseModel, started on first use."""
-    global _model
-    if _model is None:
-        _model = CourseModel()
-    _model.start()
-    return _model
+    """The kernel's one CourseModel, started on first use (and again if its server was stopped)."""
+    model = _the_course_model()
+    model.start()
+    return model
 
 
 # ---------------------------------------------------------------- the service
@@ -233,7 +243,7 @@ def load_service(folder: str | Path = "capstone", *, model: CourseModel | None =
     path = service_folder(folder) / "app.py"
     if not path.is_file():
         raise ServiceError(f"no app.py in {path.parent}")
-    if os.environ.get("OPENAI_API_KEY") and not offline and model is None:
+    if real_api_requested(offline=offline) and model is None:
         values = {}
     else:
         base_url = (model or course_model()).new_base_url()
@@ -263,13 +273,21 @@ def _one_line(exc: BaseException, path: Path) -> str:
     """`Type: message (app.py, line N)`, the line being the last one of the learner's file in the traceback."""
     if isinstance(exc, SyntaxError) and exc.lineno:
         return f"SyntaxError: {exc.msg} (app.py, line {exc.lineno})"
-    lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if Path(frame.filename) == path]
+    lines = [
+        frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if Path(frame.filename) == path
+    ]
     where = f" (app.py, line {lines[-1]})" if lines else ""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {message}{where}" if message else f"{type(exc).__name__}{where}"
 
 
-def serve_service(folder: str | Path = "capstone", *, name: str = "capstone", model: CourseModel | None = None, offline: bool = False) -> kernel_server.ServerHandle:
+def serve_service(
+    folder: str | Path = "capstone",
+    *,
+    name: str = "capstone",
+    model: CourseModel | None = None,
+    offline: bool = False,
+) -> kernel_server.ServerHandle:
     """Load the service fresh and serve it under `name` (an older server of that name stops first)."""
     module = load_service(folder, model=model, offline=offline)
     try:

@@ -59,6 +59,7 @@ from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from .chunk_reader import ChunkReader
 from .embedded_model import FAULTS, is_embedded, server_chat_model
 from .kernel_server import _HIDE_DROPS, SimulatedDrop
 from .model_retry import RetryPolicy, retry_after
@@ -67,15 +68,25 @@ from .static_pages import add_pages
 from .stream_store import FINAL_EVENT, Gap, MemoryStore, StreamStore, UnknownStream, open_store
 
 __all__ = [
-    "StreamRequest", "create_app", "event_id", "parse_event_id", "ServerLog", "RetryPolicy", "HELD_STATUS",
-    "RECONNECT_MS", "MAX_BODY_BYTES", "MAX_PROMPT_CHARS", "MAX_CONTINUE_CHARS",
+    "StreamRequest",
+    "create_app",
+    "event_id",
+    "parse_event_id",
+    "ServerLog",
+    "RetryPolicy",
+    "HELD_STATUS",
+    "RECONNECT_MS",
+    "MAX_BODY_BYTES",
+    "MAX_PROMPT_CHARS",
+    "MAX_CONTINUE_CHARS",
 ]
 
 RECONNECT_MS = 500  # sent as `retry:` so a dropped page reconnects quickly
 MAX_BODY_BYTES = 256 * 1024
 MAX_PROMPT_CHARS = 8_000
 MAX_CONTINUE_CHARS = 32_000
-STREAM_ID = re.compile(r"[0-9a-f]{32}")  # 128 random bits: the id alone grants access, so it must be unguessable
+# 128 random bits: the id alone grants access, so it must be unguessable
+STREAM_ID = re.compile(r"[0-9a-f]{32}")
 DROP_MARKER = "drop-this-connection"
 
 # What a user may read about each failure. The exception's type and text go to the server log only.
@@ -91,10 +102,20 @@ USER_MESSAGES = {
 }
 
 # What a `retry` step tells the page while the relay waits to ask the model again.
-RETRY_REASONS = {"rate_limited": "The model is busy", "model_error": "The model failed before answering", "upstream_disconnected": "The model could not be reached"}
+RETRY_REASONS = {
+    "rate_limited": "The model is busy",
+    "model_error": "The model failed before answering",
+    "upstream_disconnected": "The model could not be reached",
+}
 
 # With "hold": the status a failure before the first token gets, instead of 201 (or 200) and an event.
-HELD_STATUS = {"rate_limited": 429, "timeout": 504, "upstream_disconnected": 502, "model_error": 502, "internal_error": 500}
+HELD_STATUS = {
+    "rate_limited": 429,
+    "timeout": 504,
+    "upstream_disconnected": 502,
+    "model_error": 502,
+    "internal_error": 500,
+}
 
 
 class StreamRequest(BaseModel):
@@ -103,7 +124,9 @@ class StreamRequest(BaseModel):
     prompt: str = Field(description=f"the question, 1 to {MAX_PROMPT_CHARS} characters")
     continue_from: str = Field("", description="text the client kept; the answer goes on from it")
     timeout: float = Field(10.0, gt=0, le=120, description="seconds the model may stay silent")
-    hold: bool = Field(False, description="answer only once the first token exists: a failure before it gets a real status")
+    hold: bool = Field(
+        False, description="answer only once the first token exists: a failure before it gets a real status"
+    )
     # lab controls, passed to the embedded model and ignored by the real API
     fault: Literal[FAULTS] | None = None  # type: ignore[valid-type]
     fault_at: int = Field(3, ge=0)
@@ -200,7 +223,14 @@ class _RelayMiddleware:
 
         async def guarded_send(message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode()), (b"x-relay-replica", self.replica)]}
+                message = {
+                    **message,
+                    "headers": [
+                        *message.get("headers", []),
+                        (b"x-request-id", request_id.encode()),
+                        (b"x-relay-replica", self.replica),
+                    ],
+                }
             elif message["type"] == "http.response.body" and DROP_MARKER.encode() in message.get("body", b""):
                 raise SimulatedDrop("connection dropped on request")
             await send(message)
@@ -227,7 +257,12 @@ async def read_stream_request(request: Request) -> StreamRequest:
     try:
         params = StreamRequest.model_validate_json(bytes(body))
     except ValidationError as invalid:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in invalid.errors(include_input=False, include_url=False, include_context=False)]) from None
+        raise RequestValidationError(
+            [
+                {**e, "loc": ("body", *e["loc"])}
+                for e in invalid.errors(include_input=False, include_url=False, include_context=False)
+            ]
+        ) from None
     if len(params.prompt) > MAX_PROMPT_CHARS:
         raise HTTPException(413, f"The prompt is longer than {MAX_PROMPT_CHARS} characters.")
     if len(params.continue_from) > MAX_CONTINUE_CHARS:
@@ -236,7 +271,10 @@ async def read_stream_request(request: Request) -> StreamRequest:
 
 
 _BODY_DOC = {
-    "requestBody": {"required": True, "content": {"application/json": {"schema": StreamRequest.model_json_schema()}}},
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": StreamRequest.model_json_schema()}},
+    },
 }
 
 
@@ -246,7 +284,9 @@ _BODY_DOC = {
 class Relay:
     """The state behind one app: its store, its model, and the generations and connections it runs."""
 
-    def __init__(self, llm_factory, store: StreamStore, replica: str, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, llm_factory, store: StreamStore, replica: str, retry: RetryPolicy | None = None
+    ) -> None:
         self.llm_factory, self.store, self.replica = llm_factory, store, replica
         self.retry = retry or RetryPolicy()
         self.llm = None
@@ -255,7 +295,9 @@ class Relay:
         _server_logs.logs[self.number] = self.server_log
         self.producers: dict[str, asyncio.Task] = {}  # stream id -> generation running in this process
         self.stops: dict[str, asyncio.Event] = {}  # a stop request that reaches this process directly
-        self.connections: dict[str, set[asyncio.Event]] = {}  # stream id -> one "drop" event per open connection
+        self.connections: dict[
+            str, set[asyncio.Event]
+        ] = {}  # stream id -> one "drop" event per open connection
         self.direct = MemoryStore(retain=25_000)  # POST /chat's streams, whole: nobody else follows them
 
     def log(self, level: int, message: str, *args, exc_info=None) -> None:
@@ -279,7 +321,9 @@ class Relay:
         stream_id = secrets.token_hex(16)
         await store.create(stream_id)
         stop = self.stops[stream_id] = asyncio.Event()
-        task = asyncio.create_task(self.generate(store, stream_id, params, request_id, stop), name=f"stream-{stream_id[:8]}")
+        task = asyncio.create_task(
+            self.generate(store, stream_id, params, request_id, stop), name=f"stream-{stream_id[:8]}"
+        )
         self.producers[stream_id] = task
 
         def forget(_):
@@ -293,13 +337,20 @@ class Relay:
     def lab_options(self, params: StreamRequest) -> dict:
         if not is_embedded(self.model()):  # the real API: no lab controls
             return {}
-        lab = {"fault": params.fault, "fault_at": params.fault_at, "tokens": params.tokens, "token_delay": params.token_delay}
+        lab = {
+            "fault": params.fault,
+            "fault_at": params.fault_at,
+            "tokens": params.tokens,
+            "token_delay": params.token_delay,
+        }
         lab = {k: v for k, v in lab.items() if v is not None}
         if params.continue_from:
             lab["continue"] = True  # the assistant message is the start of this answer, not earlier history
         return {"extra_body": {"lab": lab}}
 
-    async def generate(self, store: StreamStore, stream_id: str, params: StreamRequest, request_id: str, stop: asyncio.Event) -> None:
+    async def generate(
+        self, store: StreamStore, stream_id: str, params: StreamRequest, request_id: str, stop: asyncio.Event
+    ) -> None:
         """The producer: model chunks into the store, whoever follows. Ends with `done`, always."""
         started, progress = time.monotonic(), _Progress(params.continue_from)
         code, reason, retry_after_seconds = None, "complete", None
@@ -308,23 +359,44 @@ class Relay:
             try:
                 messages = [("human", params.prompt)]
                 if params.continue_from:  # a continuation: its documents were shown the first time
-                    messages += [("ai", params.continue_from), ("human", "Continue exactly where you stopped.")]
+                    messages += [
+                        ("ai", params.continue_from),
+                        ("human", "Continue exactly where you stopped."),
+                    ]
                 else:
                     for doc in retrieve(params.prompt):
-                        await store.append(stream_id, "step", {"step": "retrieval", "id": doc.id, "title": doc.title, "text": doc.text})
+                        await store.append(
+                            stream_id,
+                            "step",
+                            {"step": "retrieval", "id": doc.id, "title": doc.title, "text": doc.text},
+                        )
                 reason = await self.answer(store, stream_id, messages, params, request_id, stopping, progress)
             finally:
                 stopping.cancel()
                 await asyncio.gather(stopping, return_exceptions=True)
-        except asyncio.CancelledError:  # the server is shutting down: end the stream so followers stop waiting
+        # the server is shutting down: end the stream so followers stop waiting
+        except asyncio.CancelledError:
             with suppress(Exception):
-                await self.finish(store, stream_id, "interrupted", "interrupted", None, request_id, progress, started)
+                await self.finish(
+                    store, stream_id, "interrupted", "interrupted", None, request_id, progress, started
+                )
             raise
         except Exception as exc:  # CancelledError is not an Exception: it is handled above and let through
-            code = self.failed(request_id, stream_id, _error_code(exc), exc, trace=_error_code(exc) == "internal_error")
+            code = self.failed(
+                request_id, stream_id, _error_code(exc), exc, trace=_error_code(exc) == "internal_error"
+            )
             if isinstance(exc, openai.RateLimitError):
                 retry_after_seconds = retry_after(exc)
-        await self.finish(store, stream_id, code, "error" if code else reason, retry_after_seconds, request_id, progress, started)
+        await self.finish(
+            store,
+            stream_id,
+            code,
+            "error" if code else reason,
+            retry_after_seconds,
+            request_id,
+            progress,
+            started,
+        )
 
     async def answer(self, store, stream_id, messages, params, request_id, stopping, progress) -> str:
         """Ask the model, and again while no token is out and the retry policy allows; "complete" or "stopped"."""
@@ -339,11 +411,26 @@ class Relay:
                 if wait is None:
                     raise
                 code = _error_code(exc)
-            self.log(logging.WARNING, "%s stream %s: model request %d ended before the first token (%s): asking again in %.2f s", request_id, stream_id, attempt, code, wait)
-            await store.append(stream_id, "step", {
-                "step": "retry", "attempt": attempt + 1, "code": code, "wait": round(wait, 3),
-                "title": f"{RETRY_REASONS.get(code, USER_MESSAGES[code])}: asking again in {wait:.1f} s.",
-            })
+            self.log(
+                logging.WARNING,
+                "%s stream %s: model request %d ended before the first token (%s): asking again in %.2f s",
+                request_id,
+                stream_id,
+                attempt,
+                code,
+                wait,
+            )
+            await store.append(
+                stream_id,
+                "step",
+                {
+                    "step": "retry",
+                    "attempt": attempt + 1,
+                    "code": code,
+                    "wait": round(wait, 3),
+                    "title": f"{RETRY_REASONS.get(code, USER_MESSAGES[code])}: asking again in {wait:.1f} s.",
+                },
+            )
             waited += wait
             if await _set_within(stopping, wait):
                 return "stopped"
@@ -351,17 +438,16 @@ class Relay:
 
     async def relay_chunks(self, store, stream_id, messages, params, stopping, progress) -> str:
         """One model request: its chunks into the store, until the end ("complete") or a stop ("stopped")."""
-        chunks = self.model().astream(messages, **self.lab_options(params)).__aiter__()
-        pending = None
+        # the next chunk, with a deadline of silence, raced against a stop request
+        reader = ChunkReader(
+            self.model().astream(messages, **self.lab_options(params)), timeout=params.timeout
+        )
         try:
             while True:
-                # the next chunk, with a deadline, raced against a stop request
-                pending = asyncio.ensure_future(_next_within(chunks, params.timeout))
-                await asyncio.wait({pending, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                if stopping.done():
+                chunk, stopped = await reader.next_or(stopping)
+                if stopped:
                     stopping.result()  # raises if watching for a stop failed
                     return "stopped"
-                chunk = pending.result()
                 if chunk is None:
                     return "complete"
                 if chunk.content:
@@ -369,26 +455,44 @@ class Relay:
                     progress.tokens += 1
                     await store.append(stream_id, "token", {"text": chunk.content})
         finally:
-            if pending is not None and not pending.done():
-                pending.cancel()
-                await asyncio.gather(pending, return_exceptions=True)
-            await chunks.aclose()  # closes the HTTP response: the model sees the disconnect and stops
+            await reader.aclose()  # closes the HTTP response: the model sees the disconnect and stops
 
-    def failed(self, request_id: str, stream_id: str, code: str, exc: BaseException, trace: bool = False) -> str:
-        self.log(logging.ERROR, "%s stream %s failed (%s): %s: %s", request_id, stream_id, code, type(exc).__name__, exc, exc_info=exc if trace else None)
+    def failed(
+        self, request_id: str, stream_id: str, code: str, exc: BaseException, trace: bool = False
+    ) -> str:
+        self.log(
+            logging.ERROR,
+            "%s stream %s failed (%s): %s: %s",
+            request_id,
+            stream_id,
+            code,
+            type(exc).__name__,
+            exc,
+            exc_info=exc if trace else None,
+        )
         return code
 
-    async def finish(self, store, stream_id, code, reason, retry_after_seconds, request_id, progress, started) -> None:
+    async def finish(
+        self, store, stream_id, code, reason, retry_after_seconds, request_id, progress, started
+    ) -> None:
         try:
             if code is not None:
                 error = {"code": code, "message": USER_MESSAGES[code], "request_id": request_id}
                 if code == "rate_limited":
                     error["retry_after"] = retry_after_seconds
                 await store.append(stream_id, "stream_error", error)
-            await store.append(stream_id, FINAL_EVENT, {
-                "reason": reason, "complete": reason == "complete", "text": progress.text, "tokens": progress.tokens,
-                "elapsed": round(time.monotonic() - started, 3), "stream_id": stream_id,
-            })
+            await store.append(
+                stream_id,
+                FINAL_EVENT,
+                {
+                    "reason": reason,
+                    "complete": reason == "complete",
+                    "text": progress.text,
+                    "tokens": progress.tokens,
+                    "elapsed": round(time.monotonic() - started, 3),
+                    "stream_id": stream_id,
+                },
+            )
         except UnknownStream:
             self.log(logging.WARNING, "%s stream %s expired before it ended", request_id, stream_id)
 
@@ -409,13 +513,24 @@ class Relay:
                 retry = RECONNECT_MS if first else None
                 first = False
                 if isinstance(item, Gap):
-                    self.log(logging.WARNING, "%s stream %s: events %d..%d left retention before this follower read them", request_id, stream_id, item.first, item.last)
+                    self.log(
+                        logging.WARNING,
+                        "%s stream %s: events %d..%d left retention before this follower read them",
+                        request_id,
+                        stream_id,
+                        item.first,
+                        item.last,
+                    )
                     error = {"code": "gap", "message": USER_MESSAGES["gap"], "request_id": request_id}
                     # its id moves the cursor past the gap, so a reconnect does not report it again
-                    yield ServerSentEvent(event="stream_error", data=error, id=event_id(stream_id, item.last), retry=retry)
+                    yield ServerSentEvent(
+                        event="stream_error", data=error, id=event_id(stream_id, item.last), retry=retry
+                    )
                 else:
                     after = item.seq
-                    yield ServerSentEvent(event=item.event, data=item.data, id=event_id(stream_id, item.seq), retry=retry)
+                    yield ServerSentEvent(
+                        event=item.event, data=item.data, id=event_id(stream_id, item.seq), retry=retry
+                    )
         except UnknownStream:
             error = {"code": "expired", "message": USER_MESSAGES["expired"], "request_id": request_id}
             yield ServerSentEvent(event="stream_error", data=error, id=event_id(stream_id, after))
@@ -492,18 +607,10 @@ async def hold_until_first_token(store: StreamStore, stream_id: str) -> None:
         elif item.event == FINAL_EVENT:
             if error is None or item.data["tokens"]:
                 return
-            headers = {"Retry-After": str(math.ceil(error["retry_after"]))} if error.get("retry_after") else None
+            headers = (
+                {"Retry-After": str(math.ceil(error["retry_after"]))} if error.get("retry_after") else None
+            )
             raise HTTPException(HELD_STATUS.get(error["code"], 502), detail=error, headers=headers)
-
-
-async def _next_within(chunks, seconds: float):
-    """The next chunk (None at the end), or TimeoutError after `seconds` of silence.
-
-    `asyncio.timeout`, not `asyncio.wait_for`: on Python 3.11 `wait_for` can swallow a cancel that
-    arrives as the chunk does (CPython gh-86296), and the relay would go on reading the model.
-    """
-    async with asyncio.timeout(seconds):
-        return await anext(chunks, None)
 
 
 async def _first_of(*starts) -> None:
@@ -535,8 +642,13 @@ async def _next_unless(items: AsyncIterator, dropped: asyncio.Event):
     return following.result()
 
 
-def create_app(llm_factory=server_chat_model, *, store: str | StreamStore | None = None, replica: str | None = None,
-               retry: RetryPolicy | None = None) -> FastAPI:
+def create_app(
+    llm_factory=server_chat_model,
+    *,
+    store: str | StreamStore | None = None,
+    replica: str | None = None,
+    retry: RetryPolicy | None = None,
+) -> FastAPI:
     """The relay around the model `llm_factory()` returns, keeping streams in `store`.
 
     `store` is a StreamStore or its URL; by default the STREAM_STORE environment variable, else
@@ -555,7 +667,8 @@ def create_app(llm_factory=server_chat_model, *, store: str | StreamStore | None
         await relay.shutdown()
 
     app = FastAPI(title="Streaming Lab relay", lifespan=lifespan)
-    logging.getLogger("uvicorn.error").addFilter(_HIDE_DROPS)  # a practice drop is no bug: no traceback in the log
+    # a practice drop is no bug: no traceback in the log
+    logging.getLogger("uvicorn.error").addFilter(_HIDE_DROPS)
     app.add_middleware(_RelayMiddleware, replica=replica)
     app.state.relay = relay
     app.state.store = stream_store
@@ -618,7 +731,9 @@ def create_app(llm_factory=server_chat_model, *, store: str | StreamStore | None
 
     # A dependency runs before the response starts: with "hold", a failure before the first token
     # can still be a status code.
-    async def start_direct(request: Request, params: Annotated[StreamRequest, Depends(read_stream_request)]) -> str:
+    async def start_direct(
+        request: Request, params: Annotated[StreamRequest, Depends(read_stream_request)]
+    ) -> str:
         stream_id = await relay.start(relay.direct, params, request.state.request_id)
         if params.hold:
             await hold_until_first_token(relay.direct, stream_id)
@@ -629,9 +744,11 @@ def create_app(llm_factory=server_chat_model, *, store: str | StreamStore | None
         try:
             async for item in relay.direct.follow(stream_id):
                 if not isinstance(item, Gap):  # cannot happen: the direct store keeps every event of a stream
-                    yield ServerSentEvent(event=item.event, data=item.data)  # no ids: nothing could resume them
+                    # no ids: nothing could resume them
+                    yield ServerSentEvent(event=item.event, data=item.data)
         finally:
-            if stream_id in relay.stops:  # the client left before the end: nobody can come back, so stop the model
+            # the client left before the end: nobody can come back, so stop the model
+            if stream_id in relay.stops:
                 relay.stops[stream_id].set()
 
     add_pages(app, {"/": "eventsource.html", "/fetch": "fetch.html"})

@@ -26,7 +26,9 @@ from pathlib import Path
 
 __all__ = ["ExerciseResult", "Report", "check_notebook", "main"]
 
-CELL_TIMEOUT = 300  # seconds; the capstone's grader and notebook 08's load tests take a while on a busy machine
+CELL_TIMEOUT = (
+    300  # seconds; the capstone's grader and notebook 08's load tests take a while on a busy machine
+)
 
 
 @dataclass
@@ -72,7 +74,9 @@ def _kernel_manager_class():
 
     class CurrentPython(KernelSpecManager):
         def get_kernel_spec(self, kernel_name):
-            return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES, **ipykernel.kernelspec.get_kernel_dict())
+            return self.kernel_spec_class(
+                resource_dir=ipykernel.kernelspec.RESOURCES, **ipykernel.kernelspec.get_kernel_dict()
+            )
 
     class Manager(AsyncKernelManager):
         @default("kernel_spec_manager")
@@ -101,8 +105,14 @@ def check_notebook(path: Path, cwd: Path | None = None, timeout: int = CELL_TIME
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", kernel_manager_class=_kernel_manager_class(), allow_errors=True,
-                            resources={"metadata": {"path": str(cwd or path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        kernel_manager_class=_kernel_manager_class(),
+        allow_errors=True,
+        resources={"metadata": {"path": str(cwd or path.parent)}},
+    )
     report = Report(path)
     ran = -1
 
@@ -143,10 +153,15 @@ def check_notebook(path: Path, cwd: Path | None = None, timeout: int = CELL_TIME
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.check_notebook", description="Run students' notebooks and report every exercise.")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.check_notebook",
+        description="Run students' notebooks and report every exercise.",
+    )
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--cwd", type=Path, help="run in this folder (default: the notebook's own folder)")
-    parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help=f"seconds per cell (default {CELL_TIMEOUT})")
+    parser.add_argument(
+        "--timeout", type=int, default=CELL_TIMEOUT, help=f"seconds per cell (default {CELL_TIMEOUT})"
+    )
     options = parser.parse_args(argv)
     status = 0
     for path in options.notebooks:

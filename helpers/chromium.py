@@ -18,7 +18,13 @@ from pathlib import Path
 __all__ = ["chromium_missing", "streams_that_open", "CHROMIUM_ARGS", "OPEN_EVENT_SOURCES"]
 
 # Root in a container needs --no-sandbox; the rest keep a headless run quiet and offline.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # Page script: open `count` EventSources to `path`, wait `wait` seconds, close them, and report how
 # many opened and which protocol the page itself came over ("http/1.1", "h2").
@@ -53,7 +59,9 @@ def chromium_missing() -> str | None:
     return None
 
 
-async def streams_that_open(page_urls: list[str], stream_path: str, *, count: int = 8, wait: float = 3.0) -> list[dict]:
+async def streams_that_open(
+    page_urls: list[str], stream_path: str, *, count: int = 8, wait: float = 3.0
+) -> list[dict]:
     """From each page in turn, open `count` EventSources to `stream_path` and count those that opened.
 
     Returns, per page, {"opened": n, "protocol": the page's HTTP version as Chromium saw it}.
@@ -63,10 +71,14 @@ async def streams_that_open(page_urls: list[str], stream_path: str, *, count: in
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(_binary()), headless=True, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=str(_binary()), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             context = await browser.new_context(ignore_https_errors=True)
-            return [await _open_from(await context.new_page(), url, stream_path, count, wait) for url in page_urls]
+            return [
+                await _open_from(await context.new_page(), url, stream_path, count, wait) for url in page_urls
+            ]
         finally:
             await browser.close()
 

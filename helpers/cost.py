@@ -20,9 +20,22 @@ from .embedded_model import reply_for
 from .sse import encode
 
 __all__ = [
-    "create_cost_app", "Cost", "measure", "framing_overhead", "FRAMINGS",
-    "reparse_every_chunk", "parse_incrementally", "json_document", "fitted_exponent", "JsonGrowth", "partial_json_growth",
-    "ChunkStats", "model_endpoint", "model_chunks",
+    "create_cost_app",
+    "CpuMeter",
+    "FIRST_TOKEN_DELAY",
+    "Cost",
+    "measure_route",
+    "framing_overhead",
+    "FRAMINGS",
+    "reparse_every_chunk",
+    "parse_incrementally",
+    "json_document",
+    "fitted_exponent",
+    "JsonGrowth",
+    "partial_json_growth",
+    "ChunkStats",
+    "model_endpoint",
+    "model_chunks",
 ]
 
 FRAMINGS = {
@@ -37,22 +50,27 @@ def framing_overhead(tokens: list[str]) -> dict[str, int]:
     return {name: sum(len(frame(t).encode()) for t in tokens) for name, frame in FRAMINGS.items()}
 
 
-class _ServerCpu:
-    """ASGI middleware: CPU seconds the server thread spent on the last request, start to end of body."""
+class CpuMeter:
+    """ASGI middleware: `cpu_seconds`, what the server thread spent on the last request, start to end of body."""
 
     def __init__(self, app) -> None:
         self.app = app
-        self.last = 0.0
+        self.cpu_seconds = 0.0
 
     async def __call__(self, scope, receive, send) -> None:
         started = time.thread_time()  # the server thread's own CPU clock
         try:
             await self.app(scope, receive, send)
         finally:
-            self.last = time.thread_time() - started
+            self.cpu_seconds = time.thread_time() - started
 
 
-def create_cost_app() -> FastAPI:
+# Seconds before the simulated producer's first token, unless a request says otherwise.
+FIRST_TOKEN_DELAY = 0.3
+
+
+def create_cost_app() -> CpuMeter:
+    """`/streamed` and `/buffered`, one producer paced the same, inside the CPU meter: serve what it returns."""
     app = FastAPI(title="Streaming Lab: what streaming costs")
 
     async def produce(tokens: int, token_delay: float, first_token_delay: float):
@@ -61,22 +79,38 @@ def create_cost_app() -> FastAPI:
             await asyncio.sleep(max(0.0, start + first_token_delay + i * token_delay - time.monotonic()))
             yield token
 
-    Pace = dict(tokens=Query(50, ge=1, le=100_000), token_delay=Query(0.02, ge=0, le=1), first_token_delay=Query(0.3, ge=0, le=10))
+    Pace = dict(
+        tokens=Query(50, ge=1, le=100_000),
+        token_delay=Query(0.02, ge=0, le=1),
+        first_token_delay=Query(FIRST_TOKEN_DELAY, ge=0, le=10),
+    )
 
     @app.get("/streamed")
-    async def streamed(tokens: int = Pace["tokens"], token_delay: float = Pace["token_delay"], first_token_delay: float = Pace["first_token_delay"]):
+    async def streamed(
+        tokens: int = Pace["tokens"],
+        token_delay: float = Pace["token_delay"],
+        first_token_delay: float = Pace["first_token_delay"],
+    ):
         async def events():
             async for token in produce(tokens, token_delay, first_token_delay):
                 yield encode(json.dumps({"text": token}), event="token")
             yield encode("{}", event="done")
 
-        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
     @app.get("/buffered")
-    async def buffered(tokens: int = Pace["tokens"], token_delay: float = Pace["token_delay"], first_token_delay: float = Pace["first_token_delay"]):
-        return JSONResponse({"text": "".join([t async for t in produce(tokens, token_delay, first_token_delay)])})
+    async def buffered(
+        tokens: int = Pace["tokens"],
+        token_delay: float = Pace["token_delay"],
+        first_token_delay: float = Pace["first_token_delay"],
+    ):
+        return JSONResponse(
+            {"text": "".join([t async for t in produce(tokens, token_delay, first_token_delay)])}
+        )
 
-    return _ServerCpu(app)  # serve this: the app wrapped in its CPU meter
+    return CpuMeter(app)
 
 
 @dataclass
@@ -91,7 +125,15 @@ class Cost:
     peak_memory: int
 
 
-async def measure(server, route: str, *, tokens: int, token_delay: float, first_token_delay: float = 0.3, trace_memory: bool = False) -> Cost:
+async def measure_route(
+    server,
+    route: str,
+    *,
+    tokens: int,
+    token_delay: float,
+    first_token_delay: float = FIRST_TOKEN_DELAY,
+    trace_memory: bool = False,
+) -> Cost:
     """One request: first byte, total, body bytes, server CPU seconds, and (if asked) peak traced memory.
 
     Tracing memory slows Python down, so timings and CPU come from runs without it.
@@ -113,7 +155,7 @@ async def measure(server, route: str, *, tokens: int, token_delay: float, first_
         if trace_memory:
             tracemalloc.stop()
     await asyncio.sleep(0.01)  # let the server's CPU meter close the request
-    return Cost(route, tokens, token_delay, ttfb, total, size, server.server.config.app.last, peak)
+    return Cost(route, tokens, token_delay, ttfb, total, size, server.app.cpu_seconds, peak)
 
 
 # --- Structured output: re-parsing partial JSON at every chunk, against an incremental parser ---
@@ -144,7 +186,11 @@ def parse_incrementally(chunks: list[str]):
         del events[:]
     try:
         parser.close()
-    except (ijson.JSONError, ValueError):  # the stream stopped early (mid-string ijson raises ValueError): keep what arrived
+    # the stream stopped early (mid-string ijson raises ValueError): keep what arrived
+    except (
+        ijson.JSONError,
+        ValueError,
+    ):
         return builder.value
     for _, event, value in events:
         builder.event(event, value)
@@ -240,7 +286,9 @@ def partial_json_growth(sizes=(1_000, 2_000, 4_000, 8_000, 16_000)) -> JsonGrowt
     chunks = [small[i : i + 4] for i in range(0, len(small), 4)]
     if not reparse_every_chunk(chunks) == parse_incrementally(chunks) == json.loads(small):
         raise AssertionError("a parser did not end with the whole document")
-    return JsonGrowth(list(sizes), [reparse_cost(text, n) for n in sizes], [incremental_cost(text, n) for n in sizes])
+    return JsonGrowth(
+        list(sizes), [reparse_cost(text, n) for n in sizes], [incremental_cost(text, n) for n in sizes]
+    )
 
 
 # --- The model API's own chunks: bytes on the wire, and how many tokens each chunk carries ---
@@ -268,7 +316,12 @@ def model_endpoint(real: bool) -> tuple[str, str, str, str]:
     if real:
         model = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
         return f"OpenAI API ({model})", "https://api.openai.com/v1", os.environ["OPENAI_API_KEY"], model
-    return "embedded model (a simulation of the format)", embedded_model().base_url, OFFLINE_API_KEY, MODEL_NAME
+    return (
+        "embedded model (a simulation of the format)",
+        embedded_model().base_url,
+        OFFLINE_API_KEY,
+        MODEL_NAME,
+    )
 
 
 async def model_chunks(prompt: str, *, real: bool = False) -> ChunkStats:
@@ -276,10 +329,17 @@ async def model_chunks(prompt: str, *, real: bool = False) -> ChunkStats:
     from .sse import Decoder
 
     label, base_url, key, model = model_endpoint(real)
-    body = {"model": model, "stream": True, "stream_options": {"include_usage": True}, "messages": [{"role": "user", "content": prompt}]}
+    body = {
+        "model": model,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "messages": [{"role": "user", "content": prompt}],
+    }
     decoder, events, wire = Decoder(), [], 0
     async with httpx.AsyncClient(timeout=httpx.Timeout(60.0)) as client:
-        async with client.stream("POST", f"{base_url}/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}) as response:
+        async with client.stream(
+            "POST", f"{base_url}/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}
+        ) as response:
             response.raise_for_status()
             async for raw in response.aiter_raw():
                 wire += len(raw)

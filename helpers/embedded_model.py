@@ -70,8 +70,20 @@ from .model_tools import ToolCall, choose_tool_calls, json_pieces
 from .schema_values import value_for
 
 __all__ = [
-    "EmbeddedModel", "RequestRecord", "Reply", "reply_for", "tokenize", "embedded_model", "chat_model", "server_chat_model",
-    "is_embedded", "LazyModel", "FAULTS", "MODEL_NAME", "OFFLINE_API_KEY",
+    "EmbeddedModel",
+    "RequestRecord",
+    "Reply",
+    "reply_for",
+    "tokenize",
+    "embedded_model",
+    "chat_model",
+    "server_chat_model",
+    "is_embedded",
+    "real_api_requested",
+    "LazyModel",
+    "FAULTS",
+    "MODEL_NAME",
+    "OFFLINE_API_KEY",
 ]
 
 MODEL_NAME = "streaming-lab-model"
@@ -103,7 +115,11 @@ class RequestRecord:
 
     @property
     def usage(self) -> dict:
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.tokens_sent, "total_tokens": self.prompt_tokens + self.tokens_sent}
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.tokens_sent,
+            "total_tokens": self.prompt_tokens + self.tokens_sent,
+        }
 
 
 @dataclass
@@ -128,8 +144,22 @@ class Reply:
             return [{"content": piece} for piece in self.pieces]
         deltas = []
         for index, call in enumerate(self.tool_calls):
-            deltas.append({"tool_calls": [{"index": index, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}]})
-            deltas += [{"tool_calls": [{"index": index, "function": {"arguments": piece}}]} for piece in json_pieces(call.arguments)]
+            deltas.append(
+                {
+                    "tool_calls": [
+                        {
+                            "index": index,
+                            "id": call.id,
+                            "type": "function",
+                            "function": {"name": call.name, "arguments": ""},
+                        }
+                    ]
+                }
+            )
+            deltas += [
+                {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+                for piece in json_pieces(call.arguments)
+            ]
         return deltas
 
 
@@ -143,8 +173,17 @@ def plan_reply(chat: ChatRequest) -> Reply:
     question = text_of(messages[users[-1]].get("content")) if users else ""
     history = [text_of(messages[i].get("content")) for i in users[:-1]]
     after = messages[users[-1] + 1 :] if users else messages
-    call_names = {c.get("id"): c.get("function", {}).get("name", "") for m in after if m["role"] == "assistant" for c in m.get("tool_calls") or []}
-    results = [(call_names.get(m.get("tool_call_id"), "tool"), text_of(m.get("content"))) for m in after if m["role"] == "tool"]
+    call_names = {
+        c.get("id"): c.get("function", {}).get("name", "")
+        for m in after
+        if m["role"] == "assistant"
+        for c in m.get("tool_calls") or []
+    }
+    results = [
+        (call_names.get(m.get("tool_call_id"), "tool"), text_of(m.get("content")))
+        for m in after
+        if m["role"] == "tool"
+    ]
     prompt_tokens = _prompt_tokens(chat)
 
     def reply(kind, pieces=(), calls=(), finish="stop"):
@@ -152,7 +191,14 @@ def plan_reply(chat: ChatRequest) -> Reply:
 
     if not chat.lab.get("continue"):
         step = sum(1 for m in after if m["role"] == "assistant")
-        calls = choose_tool_calls(chat.tools, chat.tool_choice, question, {name for name, _ in results}, parallel=chat.parallel_tool_calls, step=step)
+        calls = choose_tool_calls(
+            chat.tools,
+            chat.tool_choice,
+            question,
+            {name for name, _ in results},
+            parallel=chat.parallel_tool_calls,
+            step=step,
+        )
         if calls:
             return reply("tool_calls", calls=calls, finish="tool_calls")
     if chat.response_format is not None:
@@ -195,7 +241,11 @@ def _schema_in(messages: list[dict]) -> dict | None:
             except json.JSONDecodeError:
                 start = text.find("{", start + 1)
                 continue
-            if isinstance(value, dict) and isinstance(value.get("properties"), dict) and all(isinstance(v, dict) for v in value["properties"].values()):
+            if (
+                isinstance(value, dict)
+                and isinstance(value.get("properties"), dict)
+                and all(isinstance(v, dict) for v in value["properties"].values())
+            ):
                 found = value
             start = text.find("{", end)
     return found
@@ -262,7 +312,7 @@ class EmbeddedModel:
     def last(self) -> RequestRecord | None:
         return self.requests[-1] if self.requests else None
 
-    def rate_limit_for(self, seconds: float) -> "_QuotaWindow":
+    def rate_limit_for(self, seconds: float) -> _QuotaWindow:
         """Refuse every chat request for the next `seconds` with a 429, as when a quota is used up.
 
         The window opens at the next request, not now, so that however long a client takes to send
@@ -300,7 +350,11 @@ class EmbeddedModel:
         try:
             check_key(request.headers.get("authorization"), OFFLINE_API_KEY)
             if model != MODEL_NAME:
-                raise APIError(404, f"The model `{model}` does not exist or you do not have access to it.", code="model_not_found")
+                raise APIError(
+                    404,
+                    f"The model `{model}` does not exist or you do not have access to it.",
+                    code="model_not_found",
+                )
         except APIError as exc:
             return exc.response()
         return _model_card()
@@ -308,37 +362,57 @@ class EmbeddedModel:
     async def _chat_completions(self, request: Request):
         headers = {"x-request-id": f"req_{uuid.uuid4().hex}"}
         try:
-            check_key(request.headers.get("authorization"), OFFLINE_API_KEY)
-            try:
-                body = await request.json()
-            except ValueError:
-                body = None
-            chat = parse_request(body, MODEL_NAME)
+            chat = await _read_chat_request(request)
         except APIError as exc:
             return exc.response(headers)
         reply = plan_reply(chat)
         headers.update(self._rate.headers(reply.prompt_tokens + len(reply.deltas()) * chat.n))
-        fault = chat.lab.get("fault")
         record = RequestRecord(
-            id=f"chatcmpl-lab-{next(self._ids)}", prompt=reply.question, stream=chat.stream, fault=fault,
-            request_id=headers["x-request-id"], prompt_tokens=reply.prompt_tokens, kind=reply.kind, turns=reply.turns,
+            id=f"chatcmpl-lab-{next(self._ids)}",
+            prompt=reply.question,
+            stream=chat.stream,
+            fault=chat.lab.get("fault"),
+            request_id=headers["x-request-id"],
+            prompt_tokens=reply.prompt_tokens,
+            kind=reply.kind,
+            turns=reply.turns,
         )
         self.requests.append(record)
-        refused_for = self._refusing_for()
-        if fault in ("rate_limit", "server_error") or refused_for > 0:
-            record.end("rejected")
-            if fault == "rate_limit" or refused_for > 0:
-                retry_after = math.ceil(refused_for) if refused_for > 0 else chat.lab.get("retry_after", 2)
-                headers.update({"x-ratelimit-remaining-requests": "0", "Retry-After": str(retry_after)})
-                return APIError(429, "Rate limit reached for requests; retry later.", type="requests", code="rate_limit_exceeded").response(headers)
-            return APIError(500, "The model failed before answering.", type="server_error").response(headers)
-        pace = (float(chat.lab.get("first_token_delay", self.first_token_delay)), float(chat.lab.get("token_delay", self.token_delay)))
+        refusal = self._refusal(record, chat, headers)
+        if refusal is not None:
+            return refusal
+        pace = (
+            float(chat.lab.get("first_token_delay", self.first_token_delay)),
+            float(chat.lab.get("token_delay", self.token_delay)),
+        )
         if not chat.stream:
             return await self._whole(record, reply, chat, pace, headers)
         stream = _Stream(record, reply, chat, pace)
-        return StreamingResponse(stream.chunks(), media_type="text/event-stream", headers={**headers, "Cache-Control": "no-cache"})
+        return StreamingResponse(
+            stream.chunks(), media_type="text/event-stream", headers={**headers, "Cache-Control": "no-cache"}
+        )
 
-    async def _whole(self, record: RequestRecord, reply: Reply, chat: ChatRequest, pace: tuple[float, float], headers: dict):
+    def _refusal(self, record: RequestRecord, chat: ChatRequest, headers: dict):
+        """A 429 or a 500 before any token (a `rate_limit` or `server_error` fault, or a rate limit
+        set with `rate_limit_for`), with the real API's headers and body; None when the model answers."""
+        fault, refused_for = record.fault, self._refusing_for()
+        if fault not in ("rate_limit", "server_error") and refused_for <= 0:
+            return None
+        record.end("rejected")
+        if fault == "rate_limit" or refused_for > 0:
+            retry_after = math.ceil(refused_for) if refused_for > 0 else chat.lab.get("retry_after", 2)
+            headers.update({"x-ratelimit-remaining-requests": "0", "Retry-After": str(retry_after)})
+            return APIError(
+                429,
+                "Rate limit reached for requests; retry later.",
+                type="requests",
+                code="rate_limit_exceeded",
+            ).response(headers)
+        return APIError(500, "The model failed before answering.", type="server_error").response(headers)
+
+    async def _whole(
+        self, record: RequestRecord, reply: Reply, chat: ChatRequest, pace: tuple[float, float], headers: dict
+    ):
         tokens = len(reply.deltas())
         try:
             await asyncio.sleep(pace[0] + pace[1] * max(0, tokens - 1))
@@ -349,10 +423,19 @@ class EmbeddedModel:
         record.end("finished")
         message = {"role": "assistant", "content": reply.content, "refusal": None}
         if reply.tool_calls:
-            message["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in reply.tool_calls]
+            message["tool_calls"] = [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in reply.tool_calls
+            ]
         body = {
-            "id": record.id, "object": "chat.completion", "created": int(time.time()), "model": MODEL_NAME,
-            "choices": [{"index": i, "message": message, "logprobs": None, "finish_reason": reply.finish_reason} for i in range(chat.n)],
+            "id": record.id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": MODEL_NAME,
+            "choices": [
+                {"index": i, "message": message, "logprobs": None, "finish_reason": reply.finish_reason}
+                for i in range(chat.n)
+            ],
             "usage": record.usage,
         }
         return JSONResponse(body, headers=headers)
@@ -364,7 +447,7 @@ class _QuotaWindow:
     def __init__(self, model: EmbeddedModel) -> None:
         self.model = model
 
-    def __enter__(self) -> "_QuotaWindow":
+    def __enter__(self) -> _QuotaWindow:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -378,18 +461,32 @@ def _model_card() -> dict:
 class _Stream:
     """The chunks of one streamed reply, paced, with the lab's faults, recording what was sent."""
 
-    def __init__(self, record: RequestRecord, reply: Reply, chat: ChatRequest, pace: tuple[float, float]) -> None:
+    def __init__(
+        self, record: RequestRecord, reply: Reply, chat: ChatRequest, pace: tuple[float, float]
+    ) -> None:
         self.record, self.reply, self.chat, self.pace = record, reply, chat, pace
         self.created = int(time.time())
 
     def _event(self, choices: list[dict], **extra) -> bytes:
-        payload = {"id": self.record.id, "object": "chat.completion.chunk", "created": self.created, "model": MODEL_NAME, "choices": choices, **extra}
+        payload = {
+            "id": self.record.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": MODEL_NAME,
+            "choices": choices,
+            **extra,
+        }
         if self.chat.include_usage:
             payload.setdefault("usage", None)  # as the API reference says: null on every chunk but the last
         return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
 
     def _step(self, delta: dict, finish: str | None = None) -> bytes:
-        return self._event([{"index": i, "delta": delta, "logprobs": None, "finish_reason": finish} for i in range(self.chat.n)])
+        return self._event(
+            [
+                {"index": i, "delta": delta, "logprobs": None, "finish_reason": finish}
+                for i in range(self.chat.n)
+            ]
+        )
 
     async def chunks(self):
         record, lab = self.record, self.chat.lab
@@ -397,12 +494,23 @@ class _Stream:
         first_delay, token_delay = self.pace
         start = time.monotonic()
         try:
-            yield self._step({"role": "assistant", "content": None if self.reply.kind == "tool_calls" else "", "refusal": None})
+            yield self._step(
+                {
+                    "role": "assistant",
+                    "content": None if self.reply.kind == "tool_calls" else "",
+                    "refusal": None,
+                }
+            )
             for i, delta in enumerate(self.reply.deltas()):
                 if i == fault_at and fault in ("error_after", "drop_after", "stall_after"):
                     if fault == "error_after":
                         record.end("error")
-                        error = {"message": "The model failed mid-answer (simulated).", "type": "server_error", "param": None, "code": "model_error"}
+                        error = {
+                            "message": "The model failed mid-answer (simulated).",
+                            "type": "server_error",
+                            "param": None,
+                            "code": "model_error",
+                        }
                         yield f"data: {json.dumps({'error': error})}\n\n".encode()
                         return
                     if fault == "drop_after":
@@ -455,7 +563,7 @@ def chat_model(*, quiet: bool = False, offline: bool = False, **kwargs):
         # 3.12): the cancelled task then reads the stream to its end and the model never sees
         # the client leave. None turns that per-chunk bound off; the HTTP timeouts remain.
         kwargs.setdefault("stream_chunk_timeout", None)
-    if os.environ.get("OPENAI_API_KEY") and not offline:
+    if real_api_requested(offline=offline):
         kwargs.setdefault("model", os.environ.get("OPENAI_MODEL", "gpt-4o-mini"))
         kwargs.pop("extra_body", None)  # lab controls mean nothing to the real API
         if not quiet:
@@ -465,6 +573,14 @@ def chat_model(*, quiet: bool = False, offline: bool = False, **kwargs):
     if not quiet:
         print("Using the embedded model (offline, in this kernel). Set OPENAI_API_KEY to use the real API.")
     return ChatOpenAI(base_url=model.base_url, api_key=OFFLINE_API_KEY, model=MODEL_NAME, **kwargs)
+
+
+def real_api_requested(*, offline: bool = False) -> bool:
+    """Whether the course talks to the real API: OPENAI_API_KEY is set and `offline` was not asked for.
+
+    The one rule `chat_model()` and the capstone's service loader both follow.
+    """
+    return bool(os.environ.get("OPENAI_API_KEY")) and not offline
 
 
 def is_embedded(llm) -> bool:
@@ -487,7 +603,9 @@ def server_chat_model(**kwargs):
     # the page and keep one budget (helpers.model_retry); two retry layers would multiply attempts.
     # Servers without such a loop (the source's handler) show the refusal as it came: a demonstration.
     kwargs.setdefault("max_retries", 0)
-    return chat_model(quiet=True, http_async_client=httpx.AsyncClient(timeout=httpx.Timeout(60.0, read=None)), **kwargs)
+    return chat_model(
+        quiet=True, http_async_client=httpx.AsyncClient(timeout=httpx.Timeout(60.0, read=None)), **kwargs
+    )
 
 
 class LazyModel:
@@ -515,3 +633,13 @@ class LazyModel:
 
     def __repr__(self) -> str:
         return f"LazyModel({'not made yet' if self._model is None else self._model.__class__.__name__})"
+
+
+async def _read_chat_request(request: Request) -> ChatRequest:
+    """The request checked in the real API's order: the key first (401), then the body (400, 404)."""
+    check_key(request.headers.get("authorization"), OFFLINE_API_KEY)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    return parse_request(body, MODEL_NAME)

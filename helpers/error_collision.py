@@ -40,9 +40,11 @@ __all__ = ["CASES", "CaseResult", "run_cases", "chromium_missing"]
 
 CASES = ("normal end", "network drop", "graceful restart", "crash", "405")
 FULL = "".join(reply_for(DEFAULT_MESSAGE))
-RECORD = ("({text: lab.text, errors: lab.errors, successes: lab.successes, pageErrors: lab.pageErrors,"
-          " opens: lab.opens, connectionErrors: lab.connectionErrors, serverErrors: lab.serverErrors,"
-          " readyState: lab.source ? lab.source.readyState : null})")
+RECORD = (
+    "({text: lab.text, errors: lab.errors, successes: lab.successes, pageErrors: lab.pageErrors,"
+    " opens: lab.opens, connectionErrors: lab.connectionErrors, serverErrors: lab.serverErrors,"
+    " readyState: lab.source ? lab.source.readyState : null})"
+)
 READY_STATES = {0: "CONNECTING", 1: "OPEN", 2: "CLOSED", None: "none"}
 
 
@@ -83,7 +85,9 @@ async def _sample(page, until: str, timeout: float, case: str) -> None:
     deadline = time.monotonic() + timeout
     while not await page.evaluate(until):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{case}: waited {timeout:.0f} s for {until!r}; the page recorded {await page.evaluate(RECORD)}")
+            raise TimeoutError(
+                f"{case}: waited {timeout:.0f} s for {until!r}; the page recorded {await page.evaluate(RECORD)}"
+            )
         await asyncio.sleep(0.1)
 
 
@@ -97,11 +101,14 @@ def _paced(llm_factory, token_delay: float):
     def factory():
         llm = llm_factory()
         return llm.bind(extra_body={"lab": {"token_delay": token_delay}}) if is_embedded(llm) else llm
+
     return factory
 
 
 async def _run(case: str, context, llm_factory, prefix: str) -> CaseResult:
-    app = create_pitfall_app(_paced(llm_factory, RESTART_TOKEN_DELAY) if case == "graceful restart" else llm_factory)
+    app = create_pitfall_app(
+        _paced(llm_factory, RESTART_TOKEN_DELAY) if case == "graceful restart" else llm_factory
+    )
     name = f"{prefix}-{case.replace(' ', '-')}"
     server = serve(app, name=name)
     page = await context.new_page()
@@ -116,7 +123,8 @@ async def _run(case: str, context, llm_factory, prefix: str) -> CaseResult:
             await _sample(page, "lab.text.length > 20", 30, case)
             async with httpx.AsyncClient() as client:
                 await client.post(f"{server.url}/drop")
-            await _sample(page, "lab.successes.length > 0", 30, case)  # it reconnects, and the answer runs again
+            # it reconnects, and the answer runs again
+            await _sample(page, "lab.successes.length > 0", 30, case)
         elif case == "graceful restart":
             await _sample(page, "lab.text.length > 20", 30, case)
             await asyncio.to_thread(server.stop)  # uvicorn's shutdown: open streams are cancelled
@@ -127,7 +135,8 @@ async def _run(case: str, context, llm_factory, prefix: str) -> CaseResult:
             app.state.drop()  # its connections die with the process ...
             await asyncio.to_thread(server.stop)
             await _sample(page, "lab.connectionErrors >= 2", 30, case)  # ... and reconnects are refused
-            server = await asyncio.to_thread(serve, app, name=name, port=server.port)  # back, on the same port
+            # back, on the same port
+            server = await asyncio.to_thread(serve, app, name=name, port=server.port)
             await _sample(page, "lab.successes.length > 0", 30, case)
         elif case == "405":
             await _sample(page, "lab.pageErrors.length > 0", 30, case)
@@ -139,10 +148,17 @@ async def _run(case: str, context, llm_factory, prefix: str) -> CaseResult:
         await page.close()
         await asyncio.to_thread(server.stop)
     return CaseResult(
-        case=case, connection_errors=seen["connectionErrors"], server_errors=seen["serverErrors"],
-        page_errors=seen["pageErrors"], opens=seen["opens"], generations=app.state.runs["seed"],
-        errors=seen["errors"], successes=seen["successes"], text=seen["text"],
-        ready_state=READY_STATES.get(seen["readyState"], str(seen["readyState"])), seconds=time.monotonic() - started,
+        case=case,
+        connection_errors=seen["connectionErrors"],
+        server_errors=seen["serverErrors"],
+        page_errors=seen["pageErrors"],
+        opens=seen["opens"],
+        generations=app.state.runs["seed"],
+        errors=seen["errors"],
+        successes=seen["successes"],
+        text=seen["text"],
+        ready_state=READY_STATES.get(seen["readyState"], str(seen["readyState"])),
+        seconds=time.monotonic() - started,
     )
 
 
@@ -154,6 +170,7 @@ def _without_generator_exit_errors():
     `finally` then raises "async generator ignored GeneratorExit" (its fault 1, which notebook 06
     shows on its own), and asyncio logs that from the server's thread into whichever cell runs.
     """
+
     def keep(record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         return not (isinstance(error, RuntimeError) and "ignored GeneratorExit" in str(error))
@@ -166,7 +183,9 @@ def _without_generator_exit_errors():
         logger.removeFilter(keep)
 
 
-async def run_cases(cases=CASES, *, llm_factory=server_chat_model, prefix: str = "collision") -> list[CaseResult]:
+async def run_cases(
+    cases=CASES, *, llm_factory=server_chat_model, prefix: str = "collision"
+) -> list[CaseResult]:
     """Run `cases` at once in one headless Chromium, each against its own server; results in order.
 
     Raises RuntimeError with the install line when Chromium or Playwright is missing.
@@ -180,9 +199,13 @@ async def run_cases(cases=CASES, *, llm_factory=server_chat_model, prefix: str =
 
     with server_errors(), _without_generator_exit_errors():  # log lines that belong to no cell
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=str(_binary()), headless=True, args=CHROMIUM_ARGS)
+            browser = await playwright.chromium.launch(
+                executable_path=str(_binary()), headless=True, args=CHROMIUM_ARGS
+            )
             try:
                 context = await browser.new_context()
-                return list(await asyncio.gather(*(_run(case, context, llm_factory, prefix) for case in cases)))
+                return list(
+                    await asyncio.gather(*(_run(case, context, llm_factory, prefix) for case in cases))
+                )
             finally:
                 await browser.close()

@@ -65,7 +65,12 @@ def record(name: str, value, *, source: str) -> None:
         if fcntl is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)
         data = load()
-        data[name] = {"value": value, "source": source, "when": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores"}
+        data[name] = {
+            "value": value,
+            "source": source,
+            "when": time.strftime("%Y-%m-%d %H:%M"),
+            "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
+        }
         partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         partial.write_text(json.dumps(data, indent=1), encoding="utf-8")
         os.replace(partial, path)

@@ -56,7 +56,8 @@ CHECK_TIMEOUT = 25.0  # seconds for one check; a hung service fails that check, 
 NEVER_ASKED = "the model was never asked: keep creating the model with ChatOpenAI(...) when app.py is imported, and send it the prompt"
 PROMPT_NAMES = ("message", "prompt", "q", "query", "question", "text", "input", "content")
 LONG_CHINESE = "请解释流式输出。" * 625  # 5,000 characters
-EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b|Traceback|Error code: \d+")  # APIError, Error code: 500
+# APIError, Error code: 500
+EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b|Traceback|Error code: \d+")
 
 
 @dataclass
@@ -90,7 +91,10 @@ class _Recorder:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
             query = scope.get("query_string", b"").decode("latin-1")
-            self.lines.append(f"{scope['method']} {scope.get('raw_path', scope['path'].encode()).decode('latin-1')}" + (f"?{query}" if query else ""))
+            self.lines.append(
+                f"{scope['method']} {scope.get('raw_path', scope['path'].encode()).decode('latin-1')}"
+                + (f"?{query}" if query else "")
+            )
         await self.app(scope, receive, send)
 
 
@@ -155,7 +159,14 @@ class Started:
 class Service:
     """The learner's app, served, with the model and the request log the checks look at."""
 
-    def __init__(self, folder: Path, module, model: CourseModel, client: httpx.AsyncClient, name: str = "capstone-grader") -> None:
+    def __init__(
+        self,
+        folder: Path,
+        module,
+        model: CourseModel,
+        client: httpx.AsyncClient,
+        name: str = "capstone-grader",
+    ) -> None:
         self.folder, self.module, self.model, self.client = folder, module, model, client
         self.recorder = _Recorder(module.app)
         self.handle = kernel_server.serve(self.recorder, name=name)
@@ -181,29 +192,62 @@ class Service:
         base = base or self.url
         if self.contract:
             response = await self.client.post(f"{base}/streams", json={"prompt": prompt})
-            body = _json(response.text) if response.headers.get("content-type", "").startswith("application/json") else None
-            if response.status_code != 201 or not isinstance(body, dict) or not isinstance(body.get("url"), str):
-                _fail(f"POST /streams answered {response.status_code} {_short(response.text, 60)!r}, not 201 with {{id, url}}")
+            body = (
+                _json(response.text)
+                if response.headers.get("content-type", "").startswith("application/json")
+                else None
+            )
+            if (
+                response.status_code != 201
+                or not isinstance(body, dict)
+                or not isinstance(body.get("url"), str)
+            ):
+                _fail(
+                    f"POST /streams answered {response.status_code} {_short(response.text, 60)!r}, not 201 with {{id, url}}"
+                )
             return Started("GET", base + body["url"], None, "POST /streams, then GET its url", body["url"])
         if self.url_route:
             method, path, param = self.url_route
             return Started(method, base + path, {param: prompt}, f"{method} {path}?{param}=…")
         _fail("no way to start a stream: there is no POST /streams, and no route reads a prompt from its URL")
 
-    async def read(self, started: Started, *, tokens: int | None = None, headers: dict | None = None, timeout: float = 20.0, after_tokens=None) -> Read:
+    async def read(
+        self,
+        started: Started,
+        *,
+        tokens: int | None = None,
+        headers: dict | None = None,
+        timeout: float = 20.0,
+        after_tokens=None,
+    ) -> Read:
         """Follow `started` as EventSource would; leave after `tokens` text events if given.
 
         `after_tokens(read)` runs once when that many arrived, and reading goes on (a restart's test).
         """
-        return await read_stream(self.client, started.method, started.url, params=started.params, headers=headers, tokens=tokens, timeout=timeout, after_tokens=after_tokens)
+        return await read_stream(
+            self.client,
+            started.method,
+            started.url,
+            params=started.params,
+            headers=headers,
+            tokens=tokens,
+            timeout=timeout,
+            after_tokens=after_tokens,
+        )
 
 
-async def read_stream(client, method, url, *, params=None, headers=None, tokens=None, timeout=20.0, after_tokens=None) -> Read:
+async def read_stream(
+    client, method, url, *, params=None, headers=None, tokens=None, timeout=20.0, after_tokens=None
+) -> Read:
     decoder, read = Decoder(), None
     async with asyncio.timeout(timeout):
         try:
-            async with client.stream(method, url, params=params, headers={**EVENTSOURCE_HEADERS, **(headers or {})}) as response:
-                read = Read(response.status_code, response.headers.get("content-type", "").split(";")[0].strip())
+            async with client.stream(
+                method, url, params=params, headers={**EVENTSOURCE_HEADERS, **(headers or {})}
+            ) as response:
+                read = Read(
+                    response.status_code, response.headers.get("content-type", "").split(";")[0].strip()
+                )
                 if not read.streamed or response.status_code != 200:
                     read.body = await response.aread()
                     return read
@@ -221,7 +265,9 @@ async def read_stream(client, method, url, *, params=None, headers=None, tokens=
                 return read
         except (httpx.RemoteProtocolError, httpx.ReadError) as cut:
             if read is None:
-                raise CheckFailed(f"{method} {_path(url)}: the connection broke before a response ({type(cut).__name__})") from None
+                raise CheckFailed(
+                    f"{method} {_path(url)}: the connection broke before a response ({type(cut).__name__})"
+                ) from None
             read.ending = "cut"
             return read
 
@@ -267,10 +313,14 @@ async def check_framing(svc: Service) -> str:
     expected, got = svc.model.text_of(records[-1]), "".join(read.texts())
     if got != expected:
         at = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(expected), len(got)))
-        _fail(f"the text differs from the model's at character {at}: the model sent {_short(expected[max(0, at - 8):at + 12])!r}, "
-              f"the events carried {_short(got[max(0, at - 8):at + 12])!r} (a line break inside a data: field ends it; an empty line ends the event)")
+        _fail(
+            f"the text differs from the model's at character {at}: the model sent {_short(expected[max(0, at - 8) : at + 12])!r}, "
+            f"the events carried {_short(got[max(0, at - 8) : at + 12])!r} (a line break inside a data: field ends it; an empty line ends the event)"
+        )
     breaks = sum(1 for piece in svc.model.sent.get(records[-1].id, []) if "\n" in piece or "\r" in piece)
-    return f"{len(read.texts())} tokens, {breaks} with line breaks (\\n, \\n\\n, \\r\\n, \\r), arrived exactly"
+    return (
+        f"{len(read.texts())} tokens, {breaks} with line breaks (\\n, \\n\\n, \\r\\n, \\r), arrived exactly"
+    )
 
 
 async def check_error_event(svc: Service) -> str:
@@ -281,11 +331,15 @@ async def check_error_event(svc: Service) -> str:
     svc.asked(since, prompt)
     named_error = [e for e in read.events if e.type == "error"]
     if named_error:
-        _fail(f"the model's failure arrived as `event: error` ({_short(named_error[0].data, 60)}): EventSource fires its own `error` "
-              "on the same listeners when the connection drops or closes, with no data, so the page cannot tell them apart")
+        _fail(
+            f"the model's failure arrived as `event: error` ({_short(named_error[0].data, 60)}): EventSource fires its own `error` "
+            "on the same listeners when the connection drops or closes, with no data, so the page cannot tell them apart"
+        )
     stream_errors = [e for e in read.events if e.type == "stream_error"]
     if not stream_errors:
-        _fail(f"the model failed after 4 tokens and no `stream_error` event came (events: {_kinds(read.events)})")
+        _fail(
+            f"the model failed after 4 tokens and no `stream_error` event came (events: {_kinds(read.events)})"
+        )
     return "the model's failure arrived as `stream_error`; `error` is left to the connection"
 
 
@@ -299,7 +353,8 @@ def _kinds(events: list[Event]) -> str:
     return ", ".join(f"{kind}×{n}" if n > 1 else kind for kind, n in kinds) or "none"
 
 
-PAGE_EVENTSOURCE = re.compile(r"""new\s+EventSource\(\s*(['"`])([^'"`$]+)\1\s*[,)]""")  # a literal URL, not an expression
+# a literal URL, not an expression
+PAGE_EVENTSOURCE = re.compile(r"""new\s+EventSource\(\s*(['"`])([^'"`$]+)\1\s*[,)]""")
 
 
 async def check_post_route(svc: Service) -> str:
@@ -311,16 +366,22 @@ async def check_post_route(svc: Service) -> str:
         read = await read_stream(svc.client, "GET", svc.url + path, tokens=1, timeout=10)
         if read.status != 200 or not read.streamed:
             reason = {405: " (Method Not Allowed)", 404: " (Not Found)"}.get(read.status, "")
-            _fail(f"the page opens `new EventSource({target!r})`, and GET {path} answers {read.status}{reason}: "
-                  "EventSource sends GET only, and it never retries after such an answer")
+            _fail(
+                f"the page opens `new EventSource({target!r})`, and GET {path} answers {read.status}{reason}: "
+                "EventSource sends GET only, and it never retries after such an answer"
+            )
     if not svc.contract:
         _fail("there is no POST /streams: a stream must be created with a POST, then followed with a GET")
     created = await svc.client.post(svc.url + "/streams", json={"prompt": "What is SSE? (routes)"})
     body = _json(created.text)
     if created.status_code != 201 or not isinstance(body, dict) or not {"id", "url"} <= set(body):
-        _fail(f"POST /streams answered {created.status_code} {_short(created.text, 60)!r}, not 201 with {{id, url}}")
+        _fail(
+            f"POST /streams answered {created.status_code} {_short(created.text, 60)!r}, not 201 with {{id, url}}"
+        )
     if created.headers.get("location") != body["url"]:
-        _fail(f"POST /streams answered 201 with url {body['url']!r} but Location {created.headers.get('location')!r}")
+        _fail(
+            f"POST /streams answered 201 with url {body['url']!r} but Location {created.headers.get('location')!r}"
+        )
     read = await read_stream(svc.client, "GET", svc.url + body["url"], tokens=1, timeout=10)
     if read.status != 200 or not read.streamed:
         _fail(f"GET on the created url answers {read.status} {read.media_type}, not 200 text/event-stream")
@@ -357,8 +418,10 @@ async def check_final_event(svc: Service) -> str:
         data = _json(done[-1].data)
         reason = data.get("reason") if isinstance(data, dict) else None
         if reason in (None, "complete") or (isinstance(data, dict) and data.get("complete") is True):
-            _fail(f"the server began a graceful shutdown after 5 tokens, as a deploy does, and `done` still arrived ({_short(done[-1].data, 60)}): "
-                  "a final event sent on every exit, as from `finally`, tells the page a cut answer is complete")
+            _fail(
+                f"the server began a graceful shutdown after 5 tokens, as a deploy does, and `done` still arrived ({_short(done[-1].data, 60)}): "
+                "a final event sent on every exit, as from `finally`, tells the page a cut answer is complete"
+            )
         return f"the server stopped after 5 tokens and `done` said why: reason {reason!r}"
     return "the server stopped after 5 tokens and no `done` claimed the cut answer was complete: the connection just ended"
 
@@ -375,18 +438,30 @@ async def check_resume(svc: Service) -> str:
             again = await svc.read(started, tokens=1)
             generations = len(svc.records(since, prompt))
             restarted = generations > 1 and again.texts()[:1] == first.texts()[:1]
-            _fail(f"no event carries an `id:`, so after a drop EventSource reconnects without Last-Event-ID; reconnecting here "
-                  + ("made the model start the answer again from its first token" if restarted else f"gave {again.status} {_kinds(again.events)}")
-                  + f" ({generations} generations for one answer)")
+            _fail(
+                "no event carries an `id:`, so after a drop EventSource reconnects without Last-Event-ID; reconnecting here "
+                + (
+                    "made the model start the answer again from its first token"
+                    if restarted
+                    else f"gave {again.status} {_kinds(again.events)}"
+                )
+                + f" ({generations} generations for one answer)"
+            )
         if not all(e.id for e in first.events):
-            _fail(f"{sum(not e.id for e in first.events)} of the first {len(first.events)} events carry no `id:`")
+            _fail(
+                f"{sum(not e.id for e in first.events)} of the first {len(first.events)} events carry no `id:`"
+            )
         last_id = first.events[-1].id
         rest = await svc.read(started, headers={"Last-Event-ID": last_id})
     if rest.status != 200:
-        _fail(f"reconnecting with Last-Event-ID answered {rest.status} {_short(rest.body.decode(errors='replace'), 50)!r}")
+        _fail(
+            f"reconnecting with Last-Event-ID answered {rest.status} {_short(rest.body.decode(errors='replace'), 50)!r}"
+        )
     seen = [e.id for e in first.events + rest.events]
     if len(seen) != len(set(seen)):
-        _fail(f"after Last-Event-ID {last_id!r} the server sent events the client already had (ids {_short(', '.join(seen), 60)})")
+        _fail(
+            f"after Last-Event-ID {last_id!r} the server sent events the client already had (ids {_short(', '.join(seen), 60)})"
+        )
     records = svc.asked(since, prompt)
     if len(records) != 1:
         _fail(f"resuming asked the model again ({len(records)} generations for one answer)")
@@ -396,12 +471,21 @@ async def check_resume(svc: Service) -> str:
     if not rest.events or rest.events[-1].type != "done":
         _fail(f"the resumed stream did not end with `done` ({_kinds(rest.events)})")
     if started.stream_url is None:
-        _fail(f"the events have ids, but {started.via} starts a new answer on every request: there is no stream to come back to")
-    finished = await read_stream(svc.client, "GET", started.url, headers={"Last-Event-ID": rest.events[-1].id}, timeout=10)
+        _fail(
+            f"the events have ids, but {started.via} starts a new answer on every request: there is no stream to come back to"
+        )
+    finished = await read_stream(
+        svc.client, "GET", started.url, headers={"Last-Event-ID": rest.events[-1].id}, timeout=10
+    )
     if finished.status != 204:
-        _fail(f"a reconnect after `done` answered {finished.status}, not 204: EventSource would start over, forever")
+        _fail(
+            f"a reconnect after `done` answered {finished.status}, not 204: EventSource would start over, forever"
+        )
     stream_id = started.stream_url.rstrip("/").rsplit("/", 1)[-1]
-    unknown_url = started.url[: len(started.url) - len(stream_id)] + secrets.token_hex(max(1, len(stream_id) // 2))[: len(stream_id)]
+    unknown_url = (
+        started.url[: len(started.url) - len(stream_id)]
+        + secrets.token_hex(max(1, len(stream_id) // 2))[: len(stream_id)]
+    )
     unknown = await read_stream(svc.client, "GET", unknown_url, timeout=10)
     if unknown.status != 404:
         _fail(f"an unknown stream answered {unknown.status}, not 404: EventSource must fail once and stop")
@@ -412,15 +496,19 @@ async def check_stop(svc: Service) -> str:
     """A dropped connection does not stop a resumable stream, so a stop must: POST <url>/stop cancels the model."""
     prompt, since = "What is SSE? (stop)", len(svc.model.requests)
     if not svc.contract:
-        _fail("nothing outlives a connection here, so dropping it is the only way to stop the model, and it also throws the answer away; "
-              "there is no stream to stop with a request (no POST /streams)")
+        _fail(
+            "nothing outlives a connection here, so dropping it is the only way to stop the model, and it also throws the answer away; "
+            "there is no stream to stop with a request (no POST /streams)"
+        )
     with svc.model.using(tokens=3000, first_token_delay=0.02, token_delay=0.01):
         started = await svc.start(prompt)
-        first = await svc.read(started, tokens=3)
+        await svc.read(started, tokens=3)
         await asyncio.sleep(0.3)
         record = svc.asked(since, prompt)[-1]
         if record.status == "cancelled":
-            _fail("dropping the connection after 3 tokens cancelled the model: a reload or a reconnect finds the answer gone")
+            _fail(
+                "dropping the connection after 3 tokens cancelled the model: a reload or a reconnect finds the answer gone"
+            )
         stop = await svc.client.post(started.url + "/stop")
         if stop.status_code >= 300:
             _fail(f"POST {started.stream_url}/stop answered {stop.status_code}")
@@ -428,12 +516,15 @@ async def check_stop(svc: Service) -> str:
         while record.status == "running" and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
     if record.status != "cancelled":
-        _fail(f"after POST …/stop the model went on: its request ended {record.status!r} with {record.tokens_sent} tokens"
-              if record.status != "running" else "10 seconds after POST …/stop the model was still generating")
+        _fail(
+            f"after POST …/stop the model went on: its request ended {record.status!r} with {record.tokens_sent} tokens"
+            if record.status != "running"
+            else "10 seconds after POST …/stop the model was still generating"
+        )
     after = await svc.read(started, timeout=10)
     done = [_json(e.data) for e in after.events if e.type == "done"]
     if not done or not isinstance(done[-1], dict) or done[-1].get("reason") != "stopped":
-        _fail(f"the stopped stream did not end with `done` {{\"reason\": \"stopped\"}} ({_kinds(after.events)})")
+        _fail(f'the stopped stream did not end with `done` {{"reason": "stopped"}} ({_kinds(after.events)})')
     return "a dropped connection left the answer running for the reconnect; POST …/stop cancelled the model and ended with done {reason: stopped}"
 
 
@@ -452,20 +543,30 @@ async def check_validation(svc: Service) -> str:
         for what, body, expected in cases:
             async with svc.client.stream("POST", svc.url + "/streams", **body) as response:
                 status = response.status_code
-            (passes if status in expected else failures).append(f"{what} got {status}" + ("" if status in expected else f" (expected {'/'.join(map(str, sorted(expected)))})"))
+            (passes if status in expected else failures).append(
+                f"{what} got {status}"
+                + ("" if status in expected else f" (expected {'/'.join(map(str, sorted(expected)))})")
+            )
     elif svc.url_route:
         method, path, param = svc.url_route
         for what, value in [("an empty prompt", ""), ("a blank prompt", "   ")]:
-            read = await read_stream(svc.client, method, f"{svc.url}{path}", params={param: value}, tokens=1, timeout=10)
+            read = await read_stream(
+                svc.client, method, f"{svc.url}{path}", params={param: value}, tokens=1, timeout=10
+            )
             if read.status < 400:
-                failures.append(f"{what} ({method} {path}?{param}={quote(value)}) got {read.status} {read.media_type}")
+                failures.append(
+                    f"{what} ({method} {path}?{param}={quote(value)}) got {read.status} {read.media_type}"
+                )
     else:
         _fail("no way to start a stream: there is no POST /streams, and no route reads a prompt from its URL")
     await asyncio.sleep(0.2)
     asked = len(svc.model.requests) - before
     if failures:
-        _fail("; ".join(failures) + (f", and the model was asked {asked} time{'s' * (asked != 1)}" if asked else "")
-              + ": once a stream has started, the status is 200 for good and a complaint can only be an event")
+        _fail(
+            "; ".join(failures)
+            + (f", and the model was asked {asked} time{'s' * (asked != 1)}" if asked else "")
+            + ": once a stream has started, the status is 200 for good and a complaint can only be an event"
+        )
     if asked:
         _fail(f"every bad input got its 4xx, but the model was asked {asked} time{'s' * (asked != 1)}")
     return "; ".join(passes) + ": each before any stream, and the model was never called"
@@ -482,8 +583,10 @@ async def check_prompt_in_url(svc: Service) -> str:
     if carrying:
         line = carrying[0]
         size = len(line.encode())
-        _fail(f"the prompt travelled in the URL: {_short(line, 40)!r}; a 5,000-character Chinese prompt made a {size:,}-byte request line, "
-              "and every access log keeps it")
+        _fail(
+            f"the prompt travelled in the URL: {_short(line, 40)!r}; a 5,000-character Chinese prompt made a {size:,}-byte request line, "
+            "and every access log keeps it"
+        )
     svc.asked(since, LONG_CHINESE)
     if read.status != 200 or not read.texts():
         _fail(f"a 5,000-character Chinese prompt did not stream: {read.status} {_kinds(read.events)}")
@@ -503,22 +606,42 @@ async def check_leaks(svc: Service) -> str:
         with svc.model.using(fault=fault, fault_at=3, **FAST):
             read = await svc.read(await svc.start(prompt))
         svc.asked(since, prompt)
-        errors = [e for e in read.events if e.type in ("stream_error", "error") or (isinstance(_json(e.data), dict) and _json(e.data).get("type") == "error")]
+        errors = [
+            e
+            for e in read.events
+            if e.type in ("stream_error", "error")
+            or (isinstance(_json(e.data), dict) and _json(e.data).get("type") == "error")
+        ]
         if not errors:
             _fail(f"the model failed {where} and no error event came ({_kinds(read.events)})")
         upstream = set(svc.model.errors)  # every error message the model has sent: none may reach a user
         for event in errors:
-            leaked = EXCEPTION_NAME.findall(event.data) + [text for text in upstream if text and text in event.data]
+            leaked = EXCEPTION_NAME.findall(event.data) + [
+                text for text in upstream if text and text in event.data
+            ]
             leaked += [host for host in ("127.0.0.1", "/v1/") if host in event.data]
             data = _json(event.data)
-            missing = [key for key in ("code", "request_id") if not (isinstance(data, dict) and isinstance(data.get(key), str) and data[key])]
+            missing = [
+                key
+                for key in ("code", "request_id")
+                if not (isinstance(data, dict) and isinstance(data.get(key), str) and data[key])
+            ]
             if leaked:
-                shown = data["message"] if isinstance(data, dict) and isinstance(data.get("message"), str) else event.data
-                _fail(f"when the model failed {where}, the error event said {_short(shown, 70)!r}: the exception's own text "
-                      f"({_short(leaked[0], 40)!r} comes from the model's client, not from this service), written for developers; "
-                      "internals belong in the server log" + (f", and the event has no {' or '.join(missing)} to find them there" if missing else ""))
+                shown = (
+                    data["message"]
+                    if isinstance(data, dict) and isinstance(data.get("message"), str)
+                    else event.data
+                )
+                _fail(
+                    f"when the model failed {where}, the error event said {_short(shown, 70)!r}: the exception's own text "
+                    f"({_short(leaked[0], 40)!r} comes from the model's client, not from this service), written for developers; "
+                    "internals belong in the server log"
+                    + (f", and the event has no {' or '.join(missing)} to find them there" if missing else "")
+                )
             if missing:
-                _fail(f"when the model failed {where}, the error event had no {' or '.join(missing)}: {_short(event.data, 80)}")
+                _fail(
+                    f"when the model failed {where}, the error event had no {' or '.join(missing)}: {_short(event.data, 80)}"
+                )
             observed.append(data["code"])
     return f"the error events carried codes ({', '.join(dict.fromkeys(observed))}) and request ids, and nothing of the exceptions' text"
 
@@ -560,7 +683,12 @@ class _ServiceLog(logging.Handler):
             self.lines.append(record.getMessage())
 
 
-async def grade(folder: str | Path = "capstone", *, only: tuple[str, ...] | None = None, out: Callable[[str], None] | None = print) -> list[Result]:
+async def grade(
+    folder: str | Path = "capstone",
+    *,
+    only: tuple[str, ...] | None = None,
+    out: Callable[[str], None] | None = print,
+) -> list[Result]:
     """Run the checks (or `only` those named) against the service in `folder`; print one line per check."""
     folder = service_folder(folder)
     chosen = [c for c in CHECKS if only is None or c[0] in only]
@@ -577,7 +705,9 @@ async def grade(folder: str | Path = "capstone", *, only: tuple[str, ...] | None
             raise ServiceError(f"no app.py in {folder}")
         forbidden = _forbidden(folder)
         if forbidden:
-            raise ServiceError(f"app.py imports {forbidden}, the course's own relay: repair the service yourself (helpers.stream_store and helpers.sse are allowed)")
+            raise ServiceError(
+                f"app.py imports {forbidden}, the course's own relay: repair the service yourself (helpers.stream_store and helpers.sse are allowed)"
+            )
         module = load_service(folder, model=model, offline=True)
     except ServiceError as exc:
         for check, title, _ in chosen:
@@ -594,7 +724,14 @@ async def grade(folder: str | Path = "capstone", *, only: tuple[str, ...] | None
                     service = Service(folder, module, model, client)
                 except Exception as exc:
                     for check, title, _ in chosen:
-                        report(Result(check, title, False, f"not run: the server did not start: {type(exc).__name__}: {exc}"))
+                        report(
+                            Result(
+                                check,
+                                title,
+                                False,
+                                f"not run: the server did not start: {type(exc).__name__}: {exc}",
+                            )
+                        )
                     return results
                 try:
                     for check, title, run in chosen:
@@ -614,10 +751,20 @@ async def _run_one(check: str, title: str, run, service: Service, server_errors:
     except CheckFailed as failed:
         return Result(check, title, False, str(failed))
     except TimeoutError:
-        return Result(check, title, False, f"no answer within {CHECK_TIMEOUT:.0f} s: the service hung{_crash(server_errors[logged:])}")
+        return Result(
+            check,
+            title,
+            False,
+            f"no answer within {CHECK_TIMEOUT:.0f} s: the service hung{_crash(server_errors[logged:])}",
+        )
     except Exception as exc:  # the learner's service may fail in any way: one line, never a traceback
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return Result(check, title, False, f"the check could not finish: {type(exc).__name__}{': ' + _short(message, 80) if message else ''}{_crash(server_errors[logged:])}")
+        return Result(
+            check,
+            title,
+            False,
+            f"the check could not finish: {type(exc).__name__}{': ' + _short(message, 80) if message else ''}{_crash(server_errors[logged:])}",
+        )
 
 
 def _crash(errors: list[str]) -> str:
@@ -630,6 +777,8 @@ async def check_capstone(folder: str | Path = "capstone") -> list[Result]:
     results = await grade(folder)
     failing = [r.title for r in results if not r.passed]
     if failing:
-        raise NotSolvedYet(f"{len(failing)} of {len(results)} checks fail: {'; '.join(failing)}. Each line above says what the grader saw; the hints below say what it means.")
+        raise NotSolvedYet(
+            f"{len(failing)} of {len(results)} checks fail: {'; '.join(failing)}. Each line above says what the grader saw; the hints below say what it means."
+        )
     print(f"All {len(results)} checks pass.")
     return results

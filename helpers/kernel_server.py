@@ -17,10 +17,21 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-__all__ = ["LoopbackAddresses", "ServerHandle", "ServerStartError", "SimulatedDrop", "serve", "running_servers", "stop_all", "public_url", "server_errors"]
+__all__ = [
+    "LoopbackAddresses",
+    "ServerHandle",
+    "ServerStartError",
+    "SimulatedDrop",
+    "serve",
+    "running_servers",
+    "stop_all",
+    "public_url",
+    "server_errors",
+    "root_cause",
+]
 
-_servers: dict[str, "ServerHandle"] = {}
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards _servers: cells and server threads start and stop servers
+_servers: dict[str, ServerHandle] = {}
 
 
 class ServerStartError(RuntimeError):
@@ -66,17 +77,23 @@ class LoopbackAddresses:
 
 @dataclass
 class ServerHandle(LoopbackAddresses):
+    """A server `serve` started: its name and port (`url` and `public_url` from LoopbackAddresses), and `stop()`.
+
+    Also a context manager, for a server that lives for one `with` block (tests, short demos).
+    """
+
     name: str
     port: int
     server: uvicorn.Server = field(repr=False)
     thread: threading.Thread = field(repr=False)
     sock: socket.socket = field(repr=False)
+    app: object = field(default=None, repr=False)  # the ASGI app it serves, as given to `serve`
 
     @property
     def running(self) -> bool:
         return self.thread.is_alive()
 
-    def __enter__(self) -> "ServerHandle":
+    def __enter__(self) -> ServerHandle:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -118,7 +135,9 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
-def serve(app, *, name: str = "app", port: int = 0, log_level: str = "warning", startup_timeout: float = 10.0) -> ServerHandle:
+def serve(
+    app, *, name: str = "app", port: int = 0, log_level: str = "warning", startup_timeout: float = 10.0
+) -> ServerHandle:
     """Start `app` on 127.0.0.1 in a daemon thread and return once it accepts connections.
 
     A server already running under the same `name` is stopped first, so re-running
@@ -137,8 +156,12 @@ def serve(app, *, name: str = "app", port: int = 0, log_level: str = "warning", 
         ws="websockets-sansio",
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{name}", daemon=True)
-    handle = ServerHandle(name=name, port=sock.getsockname()[1], server=server, thread=thread, sock=sock)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{name}", daemon=True
+    )
+    handle = ServerHandle(
+        name=name, port=sock.getsockname()[1], server=server, thread=thread, sock=sock, app=app
+    )
     thread.start()
     deadline = time.monotonic() + startup_timeout
     while not server.started:
@@ -154,11 +177,13 @@ def serve(app, *, name: str = "app", port: int = 0, log_level: str = "warning", 
 
 
 def running_servers() -> dict[str, ServerHandle]:
+    """The servers running now, by name (a copy: stopping one does not change it)."""
     with _lock:
         return dict(_servers)
 
 
 def stop_all() -> None:
+    """Stop every server this kernel started, to free their ports without a kernel restart."""
     for handle in running_servers().values():
         handle.stop()
 
@@ -174,7 +199,11 @@ def server_errors():
 
     def keep(record: logging.LogRecord) -> bool:
         exc = root_cause(record.exc_info[1]) if record.exc_info else None
-        caught.append(f"{record.getMessage().strip()} -> {type(exc).__name__}: {exc}" if exc else record.getMessage().strip())
+        caught.append(
+            f"{record.getMessage().strip()} -> {type(exc).__name__}: {exc}"
+            if exc
+            else record.getMessage().strip()
+        )
         return False
 
     logger = logging.getLogger("uvicorn.error")

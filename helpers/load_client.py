@@ -80,15 +80,21 @@ class LoadReport:
         return percentile(self.latencies(), q)
 
 
-async def _read_stream(host: str, port: int, target: str, headers: dict[str, str], deadline: float) -> StreamResult:
-    from .sse import Decoder  # imported here: the module is also loaded by the notebook, where it is not needed
+async def _read_stream(
+    host: str, port: int, target: str, headers: dict[str, str], deadline: float
+) -> StreamResult:
+    # imported here: the module is also loaded by the notebook, where it is not needed
+    from .sse import Decoder
 
     result, start = StreamResult(latencies_ms=[]), time.perf_counter()
     writer = None
     try:
         async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
             reader, writer = await asyncio.open_connection(host, port)
-            head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": f"{host}:{port}", "Accept": "text/event-stream", **headers}.items())
+            head = "".join(
+                f"{k}: {v}\r\n"
+                for k, v in {"Host": f"{host}:{port}", "Accept": "text/event-stream", **headers}.items()
+            )
             writer.write(f"GET {target} HTTP/1.0\r\n{head}\r\n".encode())
             status_line = await reader.readline()
             if not status_line:
@@ -110,7 +116,9 @@ async def _read_stream(host: str, port: int, target: str, headers: dict[str, str
                         if sent is not None:
                             result.latencies_ms.append((time.time() - sent) * 1000)
     except TimeoutError:
-        result.error = "timed out waiting for the response" if result.status is None else "timed out during the body"
+        result.error = (
+            "timed out waiting for the response" if result.status is None else "timed out during the body"
+        )
     except OSError as exc:
         result.error = f"{type(exc).__name__}: {exc.strerror or exc}"
     finally:
@@ -120,7 +128,9 @@ async def _read_stream(host: str, port: int, target: str, headers: dict[str, str
     return result
 
 
-async def _load(url: str, streams: int, timeout: float, stagger: float, headers: dict[str, str]) -> LoadReport:
+async def _load(
+    url: str, streams: int, timeout: float, stagger: float, headers: dict[str, str]
+) -> LoadReport:
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     deadline = time.monotonic() + timeout
@@ -128,18 +138,38 @@ async def _load(url: str, streams: int, timeout: float, stagger: float, headers:
 
     async def one(index: int) -> StreamResult:
         await asyncio.sleep(index * stagger)
-        return await _read_stream(parts.hostname, parts.port or 80, target or "/", headers, deadline + index * stagger)
+        return await _read_stream(
+            parts.hostname, parts.port or 80, target or "/", headers, deadline + index * stagger
+        )
 
     results = await asyncio.gather(*(one(i) for i in range(streams)))
     return LoadReport(list(results), time.perf_counter() - start)
 
 
-def run_load(url: str, *, streams: int, timeout: float = 30.0, stagger: float = 0.0, headers: dict[str, str] | None = None) -> LoadReport:
+def run_load(
+    url: str,
+    *,
+    streams: int,
+    timeout: float = 30.0,
+    stagger: float = 0.0,
+    headers: dict[str, str] | None = None,
+) -> LoadReport:
     """Open `streams` concurrent readers of `url` from a separate process and wait for them all.
 
     `timeout` bounds each stream (counted from its start); `stagger` spaces the starts.
     """
-    command = [sys.executable, "-m", "helpers.load_client", url, "--streams", str(streams), "--timeout", str(timeout), "--stagger", str(stagger)]
+    command = [
+        sys.executable,
+        "-m",
+        "helpers.load_client",
+        url,
+        "--streams",
+        str(streams),
+        "--timeout",
+        str(timeout),
+        "--stagger",
+        str(stagger),
+    ]
     if headers:
         command += ["--headers", json.dumps(headers)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout + streams * stagger + 60)
@@ -150,7 +180,9 @@ def run_load(url: str, *, streams: int, timeout: float = 30.0, stagger: float = 
 
 
 def _main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(description="Open concurrent SSE streams and print what each saw, as JSON.")
+    parser = argparse.ArgumentParser(
+        description="Open concurrent SSE streams and print what each saw, as JSON."
+    )
     parser.add_argument("url")
     parser.add_argument("--streams", type=int, default=10)
     parser.add_argument("--timeout", type=float, default=30.0)
@@ -158,12 +190,14 @@ def _main(argv: list[str]) -> None:
     parser.add_argument("--headers", default="{}")
     options = parser.parse_args(argv)
     # Each stream is a socket: raise the soft open-file limit as far as the hard one allows.
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     except (ValueError, OSError):  # an unlimited hard limit (macOS): keep the soft one
         pass
-    report = asyncio.run(_load(options.url, options.streams, options.timeout, options.stagger, json.loads(options.headers)))
+    report = asyncio.run(
+        _load(options.url, options.streams, options.timeout, options.stagger, json.loads(options.headers))
+    )
     json.dump({"streams": [vars(s) for s in report.streams], "wall_s": report.wall_s}, sys.stdout)
 
 

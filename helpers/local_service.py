@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import atexit
 import ctypes
-import os
 import shutil
 import signal
 import socket
@@ -27,7 +26,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["LocalService", "ServiceHandle", "ServiceUnavailable", "ServiceStartError", "find_program", "start_service", "running_services", "free_port"]
+__all__ = [
+    "LocalService",
+    "ServiceHandle",
+    "ServiceUnavailable",
+    "ServiceStartError",
+    "find_program",
+    "start_service",
+    "running_services",
+    "free_port",
+]
 
 _services: dict[str, LocalService] = {}
 _lock = threading.Lock()
@@ -45,9 +53,13 @@ class ServiceStartError(RuntimeError):
 
 def find_program(program: str, install: str) -> str:
     """The path of `program`, or ServiceUnavailable naming the `install` command."""
-    path = shutil.which(program) or next((str(p) for p in (Path(d) / program for d in _SBIN) if p.exists()), None)
+    path = shutil.which(program) or next(
+        (str(p) for p in (Path(d) / program for d in _SBIN) if p.exists()), None
+    )
     if path is None:
-        raise ServiceUnavailable(f"{program} is not installed here; install it with `{install}` (the lesson goes on without it).")
+        raise ServiceUnavailable(
+            f"{program} is not installed here; install it with `{install}` (the lesson goes on without it)."
+        )
     return path
 
 
@@ -109,7 +121,7 @@ class LocalService:
 
 @dataclass
 class ServiceHandle:
-    """Base for what a helper returns about its LocalService (a Redis server, a relay replica)."""
+    """Base for what a helper returns about its LocalService (Redis, a relay replica, nginx, a worker)."""
 
     service: LocalService
 
@@ -166,8 +178,13 @@ def start_service(
         port, folder = free_port(), Path(tempfile.mkdtemp(prefix=f"streaming-lab-{name}-"))
         with open(folder / "output.log", "wb") as output:
             process = subprocess.Popen(
-                command(port, folder), cwd=folder, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent, env=env,
+                command(port, folder),
+                cwd=folder,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+                env=env,
             )
         service = LocalService(name=name, port=port, process=process, folder=folder)
         deadline = time.monotonic() + startup_timeout

@@ -9,7 +9,7 @@
                   ("You asked before: ..."), and a topic already answered gets its second
                   paragraph instead of the same text again
     tool results  after `role: "tool"` messages the reply quotes each result, in order:
-                  'Here is what the tools found: calculator returned “391”; ...' 
+                  'Here is what the tools found: calculator returned “391”; ...'
 
 `reply_for(prompt)` is the single-turn reply other notebooks compare against; it is unchanged
 by the history rules (no history, no prefix).

@@ -34,9 +34,25 @@ _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 class APIError(Exception):
     """A refusal in the real API's shape; `.response()` is the JSON answer."""
 
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error", param: str | None = None, code: str | None = None, headers: dict | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict | None = None,
+    ) -> None:
         super().__init__(message)
-        self.status, self.message, self.type, self.param, self.code, self.headers = status, message, type, param, code, headers or {}
+        self.status, self.message, self.type, self.param, self.code, self.headers = (
+            status,
+            message,
+            type,
+            param,
+            code,
+            headers or {},
+        )
 
     def body(self) -> dict:
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
@@ -69,13 +85,22 @@ def _known_arguments() -> frozenset[str]:
 
 def check_key(authorization: str | None, expected: str) -> None:
     if not authorization:
-        raise APIError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
+        raise APIError(
+            401,
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        )
     scheme, _, key = authorization.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise APIError(401, "Malformed Authorization header: expected 'Bearer YOUR_KEY'.", code="invalid_api_key")
+        raise APIError(
+            401, "Malformed Authorization header: expected 'Bearer YOUR_KEY'.", code="invalid_api_key"
+        )
     if key.strip() != expected:
         shown = key.strip()[:3] + "*" * 4 + key.strip()[-4:] if len(key.strip()) > 8 else "****"
-        raise APIError(401, f"Incorrect API key provided: {shown}. The embedded model accepts only the course's offline key, helpers.embedded_model.OFFLINE_API_KEY.", code="invalid_api_key")
+        raise APIError(
+            401,
+            f"Incorrect API key provided: {shown}. The embedded model accepts only the course's offline key, helpers.embedded_model.OFFLINE_API_KEY.",
+            code="invalid_api_key",
+        )
 
 
 def text_of(content) -> str:
@@ -97,29 +122,54 @@ def _number(body: dict, name: str, low: float, high: float, *, integer: bool = F
         return
     kind = "integer" if integer else "number"
     if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
-        raise _bad(f"Invalid type for '{name}': expected an {kind}, but got {type(value).__name__} instead.", name, "invalid_type")
+        raise _bad(
+            f"Invalid type for '{name}': expected an {kind}, but got {type(value).__name__} instead.",
+            name,
+            "invalid_type",
+        )
     if value < low:
-        raise _bad(f"Invalid '{name}': {kind} below minimum value. Expected a value >= {low:g}, but got {value} instead.", name, "integer_below_min_value" if integer else "decimal_below_min_value")
+        raise _bad(
+            f"Invalid '{name}': {kind} below minimum value. Expected a value >= {low:g}, but got {value} instead.",
+            name,
+            "integer_below_min_value" if integer else "decimal_below_min_value",
+        )
     if value > high:
-        raise _bad(f"Invalid '{name}': {kind} above maximum value. Expected a value <= {high:g}, but got {value} instead.", name, "integer_above_max_value" if integer else "decimal_above_max_value")
+        raise _bad(
+            f"Invalid '{name}': {kind} above maximum value. Expected a value <= {high:g}, but got {value} instead.",
+            name,
+            "integer_above_max_value" if integer else "decimal_above_max_value",
+        )
 
 
 def _check_messages(messages) -> None:
     if not isinstance(messages, list):
         raise _bad("Invalid type for 'messages': expected an array of objects.", "messages", "invalid_type")
     if not messages:
-        raise _bad("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", "messages", "empty_array")
+        raise _bad(
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+            "messages",
+            "empty_array",
+        )
     waiting: dict[str, int] = {}  # tool_call_id -> index of the assistant message that made it
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
-            raise _bad(f"Invalid type for 'messages[{i}]': expected an object.", f"messages[{i}]", "invalid_type")
+            raise _bad(
+                f"Invalid type for 'messages[{i}]': expected an object.", f"messages[{i}]", "invalid_type"
+            )
         role = message.get("role")
         if role not in ROLES:
-            raise _bad(f"Invalid value: '{role}'. Supported values are: {', '.join(repr(r) for r in ROLES)}.", f"messages[{i}].role", "invalid_value")
+            raise _bad(
+                f"Invalid value: '{role}'. Supported values are: {', '.join(repr(r) for r in ROLES)}.",
+                f"messages[{i}].role",
+                "invalid_value",
+            )
         if role == "tool":
             call_id = message.get("tool_call_id")
             if call_id not in waiting:
-                raise _bad("Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", f"messages.[{i}].role")
+                raise _bad(
+                    "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+                    f"messages.[{i}].role",
+                )
             del waiting[call_id]
             continue
         if waiting:  # the real API insists that every call is answered before anything else
@@ -129,9 +179,15 @@ def _check_messages(messages) -> None:
                 f"messages.[{min(waiting.values())}].role",
             )
         if role == "assistant":
-            waiting = {call.get("id"): i for call in message.get("tool_calls") or [] if isinstance(call, dict)}
+            waiting = {
+                call.get("id"): i for call in message.get("tool_calls") or [] if isinstance(call, dict)
+            }
         elif message.get("content") is None:
-            raise _bad(f"Missing required parameter: 'messages[{i}].content'.", f"messages[{i}].content", "missing_required_parameter")
+            raise _bad(
+                f"Missing required parameter: 'messages[{i}].content'.",
+                f"messages[{i}].content",
+                "missing_required_parameter",
+            )
     if waiting:
         raise _bad(
             "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. "
@@ -148,22 +204,40 @@ def _check_tools(body: dict) -> tuple[list[dict], str | dict]:
     for i, tool in enumerate(tools):
         function = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
         if not isinstance(function, dict):
-            raise _bad(f"Invalid value for 'tools[{i}]': only tools of type 'function' with a 'function' object are supported.", f"tools[{i}]", "invalid_value")
+            raise _bad(
+                f"Invalid value for 'tools[{i}]': only tools of type 'function' with a 'function' object are supported.",
+                f"tools[{i}]",
+                "invalid_value",
+            )
         if not _TOOL_NAME.match(str(function.get("name", ""))):
-            raise _bad(f"Invalid 'tools[{i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.", f"tools[{i}].function.name", "invalid_value")
+            raise _bad(
+                f"Invalid 'tools[{i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+                f"tools[{i}].function.name",
+                "invalid_value",
+            )
         functions.append(function)
     choice = body.get("tool_choice")
     if choice is not None and not functions:
-        raise _bad("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", "tool_choice")
+        raise _bad(
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+            "tool_choice",
+        )
     if choice is None:
         return functions, "auto"
     if isinstance(choice, str):
         if choice not in ("none", "auto", "required"):
-            raise _bad(f"Invalid value: '{choice}'. Supported values are: 'none', 'auto', and 'required'.", "tool_choice", "invalid_value")
+            raise _bad(
+                f"Invalid value: '{choice}'. Supported values are: 'none', 'auto', and 'required'.",
+                "tool_choice",
+                "invalid_value",
+            )
         return functions, choice
     name = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
     if name not in {f["name"] for f in functions}:
-        raise _bad(f"Invalid value for 'tool_choice': no function named '{name}' was specified in the 'tools' parameter.", "tool_choice")
+        raise _bad(
+            f"Invalid value for 'tool_choice': no function named '{name}' was specified in the 'tools' parameter.",
+            "tool_choice",
+        )
     return functions, choice
 
 
@@ -173,15 +247,30 @@ def _check_response_format(body: dict, messages: list[dict]) -> dict | None:
         return None
     kind = fmt.get("type") if isinstance(fmt, dict) else None
     if kind not in ("text", "json_object", "json_schema"):
-        raise _bad(f"Invalid value: '{kind}'. Supported values are: 'text', 'json_object', and 'json_schema'.", "response_format.type", "invalid_value")
+        raise _bad(
+            f"Invalid value: '{kind}'. Supported values are: 'text', 'json_object', and 'json_schema'.",
+            "response_format.type",
+            "invalid_value",
+        )
     if kind == "json_object" and not any("json" in text_of(m.get("content")).lower() for m in messages):
-        raise _bad("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", "messages")
+        raise _bad(
+            "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+            "messages",
+        )
     if kind == "json_schema":
         spec = fmt.get("json_schema")
         if not isinstance(spec, dict) or not spec.get("name"):
-            raise _bad("Missing required parameter: 'response_format.json_schema.name'.", "response_format.json_schema.name", "missing_required_parameter")
+            raise _bad(
+                "Missing required parameter: 'response_format.json_schema.name'.",
+                "response_format.json_schema.name",
+                "missing_required_parameter",
+            )
         if not isinstance(spec.get("schema", {}), dict):
-            raise _bad("Invalid type for 'response_format.json_schema.schema': expected an object.", "response_format.json_schema.schema", "invalid_type")
+            raise _bad(
+                "Invalid type for 'response_format.json_schema.schema': expected an object.",
+                "response_format.json_schema.schema",
+                "invalid_type",
+            )
     return None if kind == "text" else fmt
 
 
@@ -195,15 +284,25 @@ def parse_request(body, model_name: str) -> ChatRequest:
     if not body.get("model"):
         raise _bad("you must provide a model parameter", "model", "missing_required_parameter")
     if body["model"] != model_name:
-        raise APIError(404, f"The model `{body['model']}` does not exist or you do not have access to it. The embedded model is called `{model_name}`.", code="model_not_found")
+        raise APIError(
+            404,
+            f"The model `{body['model']}` does not exist or you do not have access to it. The embedded model is called `{model_name}`.",
+            code="model_not_found",
+        )
     if "messages" not in body:
         raise _bad("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
     _check_messages(body["messages"])
     stream = body.get("stream")
     if stream is not None and not isinstance(stream, bool):
-        raise _bad(f"Invalid type for 'stream': expected a boolean, but got {type(stream).__name__} instead.", "stream", "invalid_type")
+        raise _bad(
+            f"Invalid type for 'stream': expected a boolean, but got {type(stream).__name__} instead.",
+            "stream",
+            "invalid_type",
+        )
     if body.get("stream_options") is not None and not stream:
-        raise _bad("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options")
+        raise _bad(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options"
+        )
     _number(body, "n", 1, 128, integer=True)
     _number(body, "temperature", 0, 2)
     _number(body, "top_p", 0, 1)
@@ -215,7 +314,11 @@ def parse_request(body, model_name: str) -> ChatRequest:
     if not isinstance(lab, dict):
         raise _bad("Invalid type for 'lab': expected an object.", "lab", "invalid_type")
     if lab.get("fault") is not None and lab["fault"] not in FAULTS:
-        raise _bad(f"Unknown fault {lab['fault']!r}; choose one of {', '.join(FAULTS)}.", "lab.fault", "invalid_value")
+        raise _bad(
+            f"Unknown fault {lab['fault']!r}; choose one of {', '.join(FAULTS)}.",
+            "lab.fault",
+            "invalid_value",
+        )
     return ChatRequest(
         messages=body["messages"],
         stream=bool(stream),

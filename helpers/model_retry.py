@@ -32,7 +32,12 @@ import openai
 __all__ = ["RetryPolicy", "NO_RETRY", "RETRYABLE", "retry_after"]
 
 # What a second request can cure: the SDK's list (408, 409, 429, 5xx, connection errors), by type.
-RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError, openai.ConflictError)
+RETRYABLE = (
+    openai.RateLimitError,
+    openai.InternalServerError,
+    openai.APIConnectionError,
+    openai.ConflictError,
+)
 
 
 def retry_after(exc: BaseException) -> float | None:

@@ -37,7 +37,24 @@ from .schema_values import value_for
 
 __all__ = ["ToolCall", "keywords_of", "choose_tool_calls", "json_pieces"]
 
-_FILLER = {"get", "set", "run", "do", "the", "a", "an", "to", "of", "for", "and", "tool", "fn", "func", "function", "call"}
+_FILLER = {
+    "get",
+    "set",
+    "run",
+    "do",
+    "the",
+    "a",
+    "an",
+    "to",
+    "of",
+    "for",
+    "and",
+    "tool",
+    "fn",
+    "func",
+    "function",
+    "call",
+}
 _STEM = 5
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _CLAUSES = re.compile(r"[,;:!?]|\.(?:\s|$)|\band\b|\bthen\b", re.I)
@@ -96,7 +113,9 @@ def _call_id(question: str, name: str, step: int, index: int) -> str:
     return "call_" + digest[:24]
 
 
-def choose_tool_calls(tools: list[dict], tool_choice, question: str, done: set[str], *, parallel: bool = True, step: int = 0) -> list[ToolCall]:
+def choose_tool_calls(
+    tools: list[dict], tool_choice, question: str, done: set[str], *, parallel: bool = True, step: int = 0
+) -> list[ToolCall]:
     """The calls for this reply (empty: answer in text). `tools` are the `function` objects."""
     if not tools or tool_choice == "none":
         return []
@@ -105,7 +124,11 @@ def choose_tool_calls(tools: list[dict], tool_choice, question: str, done: set[s
         name = tool_choice["function"]["name"]
         chosen = [by_name[name]]
     else:
-        mentioned = sorted((pos, i, tool) for i, tool in enumerate(tools) if (pos := _first_mention(tool, question)) is not None)
+        mentioned = sorted(
+            (pos, i, tool)
+            for i, tool in enumerate(tools)
+            if (pos := _first_mention(tool, question)) is not None
+        )
         named = [tool for _, _, tool in mentioned]
         chosen = [tool for tool in named if tool["name"] not in done]
         if not chosen and tool_choice == "required":
@@ -113,7 +136,11 @@ def choose_tool_calls(tools: list[dict], tool_choice, question: str, done: set[s
     if not parallel:
         chosen = chosen[:1]
     return [
-        ToolCall(_call_id(question, tool["name"], step, index), tool["name"], _arguments(tool, question, _first_mention(tool, question) is not None))
+        ToolCall(
+            _call_id(question, tool["name"], step, index),
+            tool["name"],
+            _arguments(tool, question, _first_mention(tool, question) is not None),
+        )
         for index, tool in enumerate(chosen)
     ]
 

@@ -24,9 +24,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .local_service import LocalService, ServiceUnavailable, find_program, start_service
+from .local_service import LocalService, ServiceHandle, ServiceUnavailable, find_program, start_service
 
-__all__ = ["NginxProxy", "ProxySettings", "start_proxy", "find_nginx", "nginx_missing", "self_signed_certificate", "INSTALL_HINT"]
+__all__ = [
+    "NginxProxy",
+    "ProxySettings",
+    "start_proxy",
+    "find_nginx",
+    "nginx_missing",
+    "self_signed_certificate",
+    "INSTALL_HINT",
+]
 
 INSTALL_HINT = "sudo apt-get install nginx"
 ENV_BINARY = "STREAMING_LAB_NGINX"
@@ -38,7 +46,9 @@ def find_nginx() -> str:
     override = os.environ.get(ENV_BINARY)
     if override:
         if not (os.path.isfile(override) and os.access(override, os.X_OK)):
-            raise ServiceUnavailable(f"nginx is not installed here ({ENV_BINARY}={override} does not exist); install it with `{INSTALL_HINT}` (the lesson goes on without it).")
+            raise ServiceUnavailable(
+                f"nginx is not installed here ({ENV_BINARY}={override} does not exist); install it with `{INSTALL_HINT}` (the lesson goes on without it)."
+            )
         return override
     return find_program("nginx", INSTALL_HINT)
 
@@ -65,14 +75,10 @@ class ProxySettings:
 
 
 @dataclass
-class NginxProxy:
+class NginxProxy(ServiceHandle):
     service: LocalService = field(repr=False)
     upstream: int
     settings: ProxySettings
-
-    @property
-    def port(self) -> int:
-        return self.service.port
 
     @property
     def url(self) -> str:
@@ -102,15 +108,6 @@ class NginxProxy:
     def config(self) -> str:
         return (self.folder / "nginx.conf").read_text()
 
-    def stop(self) -> None:
-        self.service.stop()
-
-    def __enter__(self) -> NginxProxy:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
 
 def _lines(path: Path) -> list[str]:
     return path.read_text(errors="replace").splitlines() if path.exists() else []
@@ -123,10 +120,22 @@ def _config(port: int, folder: Path, upstream: int, settings: ProxySettings) -> 
         if settings.log_query
         else "log_format lab '$remote_addr [$time_local] \"$request_method $uri $server_protocol\" $status $body_bytes_sent';"
     )
-    listen = f"listen 127.0.0.1:{port} ssl http2;\n        ssl_certificate {folder}/cert.pem;\n        ssl_certificate_key {folder}/key.pem;" if settings.tls_http2 else f"listen 127.0.0.1:{port};"
-    gzip = "gzip on;\n    gzip_types text/event-stream;\n    gzip_min_length 1;" if settings.gzip else "gzip off;"
+    listen = (
+        f"listen 127.0.0.1:{port} ssl http2;\n        ssl_certificate {folder}/cert.pem;\n        ssl_certificate_key {folder}/key.pem;"
+        if settings.tls_http2
+        else f"listen 127.0.0.1:{port};"
+    )
+    gzip = (
+        "gzip on;\n    gzip_types text/event-stream;\n    gzip_min_length 1;"
+        if settings.gzip
+        else "gzip off;"
+    )
     # HTTP/1.1 to the upstream: keep-alive, and the upstream answers in chunks
-    upstream_http11 = '\n            proxy_http_version 1.1;\n            proxy_set_header Connection "";' if settings.upstream_http11 else ""
+    upstream_http11 = (
+        '\n            proxy_http_version 1.1;\n            proxy_set_header Connection "";'
+        if settings.upstream_http11
+        else ""
+    )
     temp = "\n    ".join(f"{name}_temp_path {folder}/{name};" for name in TEMP_DIRS)
     return f"""# Written by helpers.nginx_proxy: one proxy in front of 127.0.0.1:{upstream}.
 daemon off;  # stay a child of the kernel, so it stops with it
@@ -165,11 +174,30 @@ def self_signed_certificate(folder: Path) -> str:
         pass
     openssl = shutil.which("openssl")
     if openssl is None:
-        raise ServiceUnavailable("neither the cryptography package nor openssl is installed, so no certificate for HTTPS; install one with `pip install cryptography` (the lesson goes on without it).")
+        raise ServiceUnavailable(
+            "neither the cryptography package nor openssl is installed, so no certificate for HTTPS; install one with `pip install cryptography` (the lesson goes on without it)."
+        )
     subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
-        check=True, capture_output=True,
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(folder / "key.pem"),
+            "-out",
+            str(folder / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
     )
     return "openssl"
 
@@ -185,15 +213,25 @@ def _certificate_with_cryptography(folder: Path) -> None:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
         .sign(key, hashes.SHA256())
     )
-    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 

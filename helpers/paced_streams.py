@@ -41,7 +41,9 @@ def create_app() -> FastAPI:
                 await asyncio.sleep(interval)
             yield encode(json.dumps({"tokens": tokens}), event="done")
 
-        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
     @app.get("/health")
     async def health():
@@ -65,17 +67,29 @@ class StreamsMeasurement:
 
     def row(self) -> dict:
         return {
-            "streams": self.streams, "ok": self.report.ok,
-            "p50_ms": round(self.report.latency_ms(50), 2), "p99_ms": round(self.report.latency_ms(99), 2),
-            "rss_per_stream_kib": round(self.rss_per_stream / 1024, 1), "cpu_percent": round(self.cpu_percent, 1),
+            "streams": self.streams,
+            "ok": self.report.ok,
+            "p50_ms": round(self.report.latency_ms(50), 2),
+            "p99_ms": round(self.report.latency_ms(99), 2),
+            "rss_per_stream_kib": round(self.rss_per_stream / 1024, 1),
+            "cpu_percent": round(self.cpu_percent, 1),
         }
 
 
-def measure_streams(worker: Worker, streams: int, *, tokens: int = 20, interval: float = 0.1, timeout: float = 60.0, stagger: float = 0.0) -> StreamsMeasurement:
+def measure_streams(
+    worker: Worker,
+    streams: int,
+    *,
+    tokens: int = 20,
+    interval: float = 0.1,
+    timeout: float = 60.0,
+    stagger: float = 0.0,
+) -> StreamsMeasurement:
     """Open `streams` concurrent readers of the worker's paced stream; sample its RSS and CPU meanwhile."""
     import httpx
 
-    httpx.get(worker.url + "/health")  # warm: the first request imports and builds what every later one reuses
+    # warm: the first request imports and builds what every later one reuses
+    httpx.get(worker.url + "/health")
     rss_before, cpu_before = worker.rss(), worker.cpu_seconds()
     peak = {"rss": rss_before, "fds": worker.open_files()}
     done = threading.Event()
@@ -93,7 +107,12 @@ def measure_streams(worker: Worker, streams: int, *, tokens: int = 20, interval:
     sampler.start()
     start = time.perf_counter()
     try:
-        report = run_load(f"{worker.url}/stream?tokens={tokens}&interval={interval}", streams=streams, timeout=timeout, stagger=stagger)
+        report = run_load(
+            f"{worker.url}/stream?tokens={tokens}&interval={interval}",
+            streams=streams,
+            timeout=timeout,
+            stagger=stagger,
+        )
     finally:
         done.set()
         sampler.join()

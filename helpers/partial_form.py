@@ -15,6 +15,8 @@ import time
 
 import ipywidgets as widgets
 
+from .widgets import feed_while_ticking
+
 __all__ = ["PartialForm"]
 
 
@@ -44,12 +46,9 @@ class PartialForm:
     async def consume(self, stream) -> dict:
         """Feed every partial object of an async iterator; the last one is returned (and drawn)."""
         self.snapshots = []
-        ticker = asyncio.create_task(self._tick())
         try:
-            async for partial in stream:
-                self.update(partial)
+            await feed_while_ticking(stream, self.update, self._tick)
         finally:
-            ticker.cancel()
             self._draw(streaming=False)
         return self.current
 
@@ -67,10 +66,20 @@ class PartialForm:
         rows = []
         for name in self.fields:
             value = self.current.get(name)
-            shown = "" if value is None else value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            rows.append(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(name)}</th><td style='white-space:pre-wrap'>{html.escape(shown)}</td></tr>")
+            shown = (
+                ""
+                if value is None
+                else value
+                if isinstance(value, str)
+                else json.dumps(value, ensure_ascii=False)
+            )
+            rows.append(
+                f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(name)}</th><td style='white-space:pre-wrap'>{html.escape(shown)}</td></tr>"
+            )
         state = "streaming…" if streaming else f"{len(self.snapshots)} partial objects"
-        self.widget.value = f"<b>{html.escape(self.title)}</b> <small>{state}</small><table>{''.join(rows)}</table>"
+        self.widget.value = (
+            f"<b>{html.escape(self.title)}</b> <small>{state}</small><table>{''.join(rows)}</table>"
+        )
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)

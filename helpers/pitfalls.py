@@ -28,7 +28,7 @@ from collections import Counter
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse, StreamingResponse
 
-from .embedded_model import server_chat_model
+from .embedded_model import LazyModel, server_chat_model
 from .kernel_server import SimulatedDrop
 from .static_pages import add_pages
 
@@ -37,6 +37,8 @@ __all__ = ["create_pitfall_app", "seed_generate", "DEFAULT_MESSAGE"]
 DEFAULT_MESSAGE = "What is SSE?"
 
 
+# A notebook prints this function's source: the formatter leaves it as the notebook shows it.
+# fmt: off
 def seed_generate(llm, message: str, runs: Counter | None = None):
     """The source's generator (问题3), as written: `llm` and `message` are what its closure reads.
 
@@ -68,18 +70,7 @@ def seed_generate(llm, message: str, runs: Counter | None = None):
             yield f"event: done\ndata: {json.dumps({'type': 'done'})}\n\n"
     # --- end of the quote ---
     return generate()
-
-
-class _LazyModel:
-    """Creates the model on first use, inside the server's event loop."""
-
-    def __init__(self, factory):
-        self._factory, self._llm = factory, None
-
-    def astream(self, *args, **kwargs):
-        if self._llm is None:
-            self._llm = self._factory()
-        return self._llm.astream(*args, **kwargs)
+# fmt: on
 
 
 class _Droppable:
@@ -117,13 +108,16 @@ def _source_app(llm, runs: Counter, *, over_get: bool) -> FastAPI:
     """The source's route on `/chat-stream` and its client page, either as written (POST) or over GET."""
     app = FastAPI()
     if over_get:
+
         @app.get("/chat-stream")
         async def chat_stream_over_get(message: str = DEFAULT_MESSAGE):
             return StreamingResponse(seed_generate(llm, message, runs), media_type="text/event-stream")
     else:
+
         @app.post("/chat-stream")  # the source's route: `message: str` is a query parameter
         async def chat_stream(message: str):
             return StreamingResponse(seed_generate(llm, message, runs), media_type="text/event-stream")
+
     add_pages(app, {"/error-collision.html": "error-collision.html"})
     return app
 
@@ -144,7 +138,7 @@ def create_pitfall_app(llm_factory=server_chat_model):
     """The pitfall server, ready for `kernel_server.serve`; `.state.runs` counts the generations, `.state.drop()` drops."""
     app = FastAPI(title="Streaming Lab pitfalls")
     app.state.runs = runs = Counter()
-    llm = _LazyModel(llm_factory)
+    llm = LazyModel(llm_factory)  # made on the first request, inside the server's event loop
     droppable = _Droppable(app)
     app.state.drop = droppable.drop
 

@@ -35,7 +35,9 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Streaming Lab: behind a proxy")
 
     @app.get("/tokens")
-    async def tokens(n: int = 20, delay: float = 0.06, accel: bool = False, idle: float = 0.0, ping: float = 0.0):
+    async def tokens(
+        n: int = 20, delay: float = 0.06, accel: bool = False, idle: float = 0.0, ping: float = 0.0
+    ):
         async def events():
             for i in range(n):
                 if i == n // 2 and idle:
@@ -55,7 +57,9 @@ def create_app() -> FastAPI:
 
     @app.get("/")
     async def page():
-        return HTMLResponse("<!doctype html><title>Streaming Lab: connections</title><p>streams open: <b id=n>0</b></p>")
+        return HTMLResponse(
+            "<!doctype html><title>Streaming Lab: connections</title><p>streams open: <b id=n>0</b></p>"
+        )
 
     @app.get("/ticks")
     async def ticks(seconds: float = 30.0):
@@ -65,7 +69,11 @@ def create_app() -> FastAPI:
                 yield encode(str(round(time.monotonic(), 3)), event="tick")
                 await asyncio.sleep(0.2)
 
-        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     add_pages(app, {"/typing.html": "typing.html"})
     return app

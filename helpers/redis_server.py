@@ -42,9 +42,21 @@ def start_redis(name: str = "redis") -> RedisServer:
 
     def command(port, folder):
         return [
-            program, "--port", str(port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no",  # a lesson's streams need not survive a restart
-            "--dir", str(folder), "--daemonize", "no", "--protected-mode", "yes",
+            program,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",  # a lesson's streams need not survive a restart
+            "--dir",
+            str(folder),
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "yes",
         ]
 
     return RedisServer(start_service(name, command, ready=_answers_ping))

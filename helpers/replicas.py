@@ -44,7 +44,9 @@ def _serves_pages(service: LocalService) -> bool:
         return False
 
 
-def start_replica(name: str, store: str = "memory", *, offline: bool = True, access_log: bool = True) -> Replica:
+def start_replica(
+    name: str, store: str = "memory", *, offline: bool = True, access_log: bool = True
+) -> Replica:
     """Start (or restart, under the same name) one relay process using the stream store `store` (a URL)."""
     env = {**os.environ, "STREAM_STORE": store, "RELAY_REPLICA": name, "PYTHONUNBUFFERED": "1"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_CHECKOUT, os.environ.get("PYTHONPATH")]))
@@ -53,8 +55,17 @@ def start_replica(name: str, store: str = "memory", *, offline: bool = True, acc
 
     def command(port, folder):
         return [
-            sys.executable, "-m", "uvicorn", "--factory", "helpers.chat_app:create_app",
-            "--host", "127.0.0.1", "--port", str(port), "--timeout-graceful-shutdown", "1",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "helpers.chat_app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--timeout-graceful-shutdown",
+            "1",
             *([] if access_log else ["--no-access-log"]),
         ]
 

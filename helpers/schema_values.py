@@ -66,7 +66,11 @@ class _Filler:
         if "const" in schema:
             return schema["const"]
         if "enum" in schema:
-            named = [(self.question.find(v.lower()), v) for v in schema["enum"] if isinstance(v, str) and v.lower() in self.question]
+            named = [
+                (self.question.find(v.lower()), v)
+                for v in schema["enum"]
+                if isinstance(v, str) and v.lower() in self.question
+            ]
             return min(named)[1] if named else schema["enum"][0]
         for key in ("anyOf", "oneOf"):
             if key in schema:
@@ -108,7 +112,10 @@ class _Filler:
         return int(self._number(schema, depth))
 
     def _number(self, schema: dict, depth: int):
-        low, high = _bound(schema, "minimum", "exclusiveMinimum", +1), _bound(schema, "maximum", "exclusiveMaximum", -1)
+        low, high = (
+            _bound(schema, "minimum", "exclusiveMinimum", +1),
+            _bound(schema, "maximum", "exclusiveMaximum", -1),
+        )
         value = next(self.numbers, None)
         if value is None:
             value = low if low is not None else 1

@@ -46,7 +46,10 @@ def code_block(language: str) -> str:
     blocks = [body for lang, body in _FENCE.findall(text()) if lang == language]
     if len(blocks) != 1:
         raise LookupError(f"expected one {language} block in the source material, found {len(blocks)}")
-    return "".join(line[2:] if line.startswith("> ") else line.lstrip(">") for line in blocks[0].splitlines(keepends=True))
+    return "".join(
+        line[2:] if line.startswith("> ") else line.lstrip(">")
+        for line in blocks[0].splitlines(keepends=True)
+    )
 
 
 def handler_code() -> str:

@@ -107,6 +107,8 @@ class Decoder:
         self._text, self._data, self._event_type = "", [], ""
         return []
 
+    # A notebook prints this function's source: the formatter leaves it as the notebook shows it.
+    # fmt: off
     def _process_line(self, line: str) -> Event | None:
         if line == "":
             return self._dispatch()
@@ -126,6 +128,7 @@ class Decoder:
             if value and value.isascii() and value.isdigit():
                 self.retry = int(value)
         return None
+    # fmt: on
 
     def _dispatch(self) -> Event | None:
         self.last_event_id = self._id_buffer

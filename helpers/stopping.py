@@ -25,7 +25,16 @@ class StoppedStream:
     usage_seen: bool  # did the client get a usage chunk? (never, for a stopped stream)
 
 
-async def cancel_after(llm, model, *, chunks: int = 5, then_wait: float = 0.0, prompt: str = "long", tokens: int = 10_000, bound: float = 10.0) -> StoppedStream:
+async def cancel_after(
+    llm,
+    model,
+    *,
+    chunks: int = 5,
+    then_wait: float = 0.0,
+    prompt: str = "long",
+    tokens: int = 10_000,
+    bound: float = 10.0,
+) -> StoppedStream:
     """Stream `prompt` with `llm` from the embedded `model`, cancel the reading task `then_wait`
     seconds after `chunks` content chunks arrived, and wait up to `bound` s for the model to stop.
 

@@ -36,8 +36,17 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 __all__ = [
-    "StoredEvent", "StreamStatus", "Gap", "UnknownStream", "StreamStore",
-    "MemoryStore", "SQLiteStore", "RedisStore", "open_store", "DEFAULT_RETAIN", "DEFAULT_TTL",
+    "StoredEvent",
+    "StreamStatus",
+    "Gap",
+    "UnknownStream",
+    "StreamStore",
+    "MemoryStore",
+    "SQLiteStore",
+    "RedisStore",
+    "open_store",
+    "DEFAULT_RETAIN",
+    "DEFAULT_TTL",
 ]
 
 DEFAULT_RETAIN = 10_000  # events kept per stream: a long answer, with room to spare
@@ -112,10 +121,12 @@ class StreamStore(ABC):
         while not await self.stop_requested(stream_id):
             await asyncio.sleep(self.poll_interval)
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 (a backend with nothing to release keeps this no-op)
         """Release connections held for the running event loop."""
 
-    async def follow(self, stream_id: str, after: int = 0, *, wait: float = 5.0) -> AsyncIterator[StoredEvent | Gap]:
+    async def follow(
+        self, stream_id: str, after: int = 0, *, wait: float = 5.0
+    ) -> AsyncIterator[StoredEvent | Gap]:
         """Every event after `after`, replayed then live, until the final `done` event.
 
         The gap check runs on every read, not only when a follower attaches: a follower that
@@ -157,7 +168,9 @@ class MemoryStore(StreamStore):
 
     url = "memory"
 
-    def __init__(self, *, retain: int = DEFAULT_RETAIN, ttl: float = DEFAULT_TTL, poll_interval: float | None = None) -> None:
+    def __init__(
+        self, *, retain: int = DEFAULT_RETAIN, ttl: float = DEFAULT_TTL, poll_interval: float | None = None
+    ) -> None:
         super().__init__(retain=retain, ttl=ttl)
         self._streams: dict[str, _MemoryStream] = {}
         self._lock = threading.Lock()  # kernel servers run in threads, each with its own event loop
@@ -240,7 +253,8 @@ class MemoryStore(StreamStore):
             try:
                 await self._changed(stream_id, 3600, lambda s: s.stop)
             except UnknownStream:
-                return await asyncio.Event().wait()  # an expired stream is never stopped: wait for cancellation
+                # an expired stream is never stopped: wait for cancellation
+                return await asyncio.Event().wait()
             if await self.stop_requested(stream_id):
                 return
 
@@ -262,7 +276,14 @@ CREATE TABLE IF NOT EXISTS events (
 class SQLiteStore(StreamStore):
     """One SQLite file shared by every process on this machine (WAL: readers never block the writer)."""
 
-    def __init__(self, path: str | Path, *, retain: int = DEFAULT_RETAIN, ttl: float = DEFAULT_TTL, poll_interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        retain: int = DEFAULT_RETAIN,
+        ttl: float = DEFAULT_TTL,
+        poll_interval: float = 0.05,
+    ) -> None:
         super().__init__(retain=retain, ttl=ttl)
         self.path = Path(path)
         self.url = f"sqlite://{self.path}" if self.path.is_absolute() else f"sqlite:///{self.path}"
@@ -308,7 +329,9 @@ class SQLiteStore(StreamStore):
                 expired = [row[0] for row in conn.execute("SELECT id FROM streams WHERE expires < ?", (now,))]
                 conn.executemany("DELETE FROM events WHERE stream = ?", [(s,) for s in expired])
                 conn.executemany("DELETE FROM streams WHERE id = ?", [(s,) for s in expired])
-                conn.execute("INSERT OR REPLACE INTO streams (id, expires) VALUES (?, ?)", (stream_id, now + self.ttl))
+                conn.execute(
+                    "INSERT OR REPLACE INTO streams (id, expires) VALUES (?, ?)", (stream_id, now + self.ttl)
+                )
 
             self._transaction(conn, create)
 
@@ -319,12 +342,19 @@ class SQLiteStore(StreamStore):
 
         def work(conn):
             def append():
-                row = conn.execute("SELECT last_seq FROM streams WHERE id = ? AND expires >= ?", (stream_id, time.time())).fetchone()
+                row = conn.execute(
+                    "SELECT last_seq FROM streams WHERE id = ? AND expires >= ?", (stream_id, time.time())
+                ).fetchone()
                 if row is None:
                     raise UnknownStream(stream_id)
                 seq = row[0] + 1
-                conn.execute("INSERT INTO events (stream, seq, event, data) VALUES (?, ?, ?, ?)", (stream_id, seq, event, payload))
-                conn.execute("DELETE FROM events WHERE stream = ? AND seq <= ?", (stream_id, seq - self.retain))
+                conn.execute(
+                    "INSERT INTO events (stream, seq, event, data) VALUES (?, ?, ?, ?)",
+                    (stream_id, seq, event, payload),
+                )
+                conn.execute(
+                    "DELETE FROM events WHERE stream = ? AND seq <= ?", (stream_id, seq - self.retain)
+                )
                 conn.execute(
                     "UPDATE streams SET last_seq = ?, finished = finished OR ?, expires = ? WHERE id = ?",
                     (seq, event == FINAL_EVENT, time.time() + self.ttl, stream_id),
@@ -337,10 +367,16 @@ class SQLiteStore(StreamStore):
 
     async def read(self, stream_id: str, after: int, *, wait: float) -> list[StoredEvent]:
         def work(conn):
-            if conn.execute("SELECT 1 FROM streams WHERE id = ? AND expires >= ?", (stream_id, time.time())).fetchone() is None:
+            if (
+                conn.execute(
+                    "SELECT 1 FROM streams WHERE id = ? AND expires >= ?", (stream_id, time.time())
+                ).fetchone()
+                is None
+            ):
                 raise UnknownStream(stream_id)
             rows = conn.execute(
-                "SELECT seq, event, data FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT 1000", (stream_id, after)
+                "SELECT seq, event, data FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT 1000",
+                (stream_id, after),
             ).fetchall()
             return [StoredEvent(seq, event, json.loads(data)) for seq, event, data in rows]
 
@@ -353,7 +389,10 @@ class SQLiteStore(StreamStore):
 
     async def status(self, stream_id: str) -> StreamStatus | None:
         def work(conn):
-            return conn.execute("SELECT last_seq, finished FROM streams WHERE id = ? AND expires >= ?", (stream_id, time.time())).fetchone()
+            return conn.execute(
+                "SELECT last_seq, finished FROM streams WHERE id = ? AND expires >= ?",
+                (stream_id, time.time()),
+            ).fetchone()
 
         row = await self._run(work)
         return None if row is None else StreamStatus(row[0], bool(row[1]))
@@ -362,7 +401,9 @@ class SQLiteStore(StreamStore):
         await self._run(lambda conn: conn.execute("UPDATE streams SET stop = 1 WHERE id = ?", (stream_id,)))
 
     async def stop_requested(self, stream_id: str) -> bool:
-        row = await self._run(lambda conn: conn.execute("SELECT stop FROM streams WHERE id = ?", (stream_id,)).fetchone())
+        row = await self._run(
+            lambda conn: conn.execute("SELECT stop FROM streams WHERE id = ?", (stream_id,)).fetchone()
+        )
         return bool(row and row[0])
 
     async def aclose(self) -> None:
@@ -381,7 +422,15 @@ class SQLiteStore(StreamStore):
 class RedisStore(StreamStore):
     """Redis Streams: one Redis key per stream (`<prefix><id>`), plus a hash with its state (`...:meta`)."""
 
-    def __init__(self, url: str, *, retain: int = DEFAULT_RETAIN, ttl: float = DEFAULT_TTL, prefix: str = "lab:stream:", poll_interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        retain: int = DEFAULT_RETAIN,
+        ttl: float = DEFAULT_TTL,
+        prefix: str = "lab:stream:",
+        poll_interval: float = 0.05,
+    ) -> None:
         super().__init__(retain=retain, ttl=ttl)
         self.url, self.prefix, self.poll_interval = url, prefix, float(poll_interval)
         # An asyncio client belongs to the event loop that made it: one per loop (servers in threads).
@@ -402,7 +451,12 @@ class RedisStore(StreamStore):
     async def create(self, stream_id: str) -> None:
         _, meta = self._keys(stream_id)
         async with self._client().pipeline(transaction=True) as pipe:
-            await pipe.delete(*self._keys(stream_id)).hset(meta, mapping={"last": 0, "finished": 0, "stop": 0}).expire(meta, int(self.ttl) or 1).execute()
+            await (
+                pipe.delete(*self._keys(stream_id))
+                .hset(meta, mapping={"last": 0, "finished": 0, "stop": 0})
+                .expire(meta, int(self.ttl) or 1)
+                .execute()
+            )
 
     async def append(self, stream_id: str, event: str, data: dict) -> int:
         key, meta = self._keys(stream_id)
@@ -413,7 +467,13 @@ class RedisStore(StreamStore):
         ttl = int(self.ttl) or 1
         async with client.pipeline(transaction=True) as pipe:
             # Explicit ids 0-<seq>: XREAD's cursor is then the event's own number.
-            pipe.xadd(key, {"event": event, "data": _encode(data)}, id=f"0-{seq}", maxlen=self.retain, approximate=False)
+            pipe.xadd(
+                key,
+                {"event": event, "data": _encode(data)},
+                id=f"0-{seq}",
+                maxlen=self.retain,
+                approximate=False,
+            )
             if event == FINAL_EVENT:
                 pipe.hset(meta, "finished", 1)
             await pipe.expire(key, ttl).expire(meta, ttl).execute()
@@ -426,7 +486,10 @@ class RedisStore(StreamStore):
             raise UnknownStream(stream_id)
         reply = await client.xread({key: f"0-{after}"}, count=1000, block=max(1, int(wait * 1000)))
         entries = reply[0][1] if reply else []
-        return [StoredEvent(int(entry_id.split("-")[1]), fields["event"], json.loads(fields["data"])) for entry_id, fields in entries]
+        return [
+            StoredEvent(int(entry_id.split("-")[1]), fields["event"], json.loads(fields["data"]))
+            for entry_id, fields in entries
+        ]
 
     async def status(self, stream_id: str) -> StreamStatus | None:
         state = await self._client().hgetall(self._keys(stream_id)[1])

@@ -18,8 +18,23 @@ def plot_timeline(timings: list[StreamTiming], title: str = "When the bytes arri
         ax.plot(times, [row] * len(times), "|", color="tab:blue", markersize=14)
         ax.plot([timing.ttfb], [row], "o", color="tab:green")
         ax.plot([timing.total], [row], "s", color="tab:red")
-        ax.annotate(f"first byte {timing.ttfb:.2f} s", (timing.ttfb, row), xytext=(0, 10), textcoords="offset points", fontsize=8, color="tab:green")
-        ax.annotate(f"end {timing.total:.2f} s", (timing.total, row), xytext=(0, -16), textcoords="offset points", fontsize=8, color="tab:red", ha="right")
+        ax.annotate(
+            f"first byte {timing.ttfb:.2f} s",
+            (timing.ttfb, row),
+            xytext=(0, 10),
+            textcoords="offset points",
+            fontsize=8,
+            color="tab:green",
+        )
+        ax.annotate(
+            f"end {timing.total:.2f} s",
+            (timing.total, row),
+            xytext=(0, -16),
+            textcoords="offset points",
+            fontsize=8,
+            color="tab:red",
+            ha="right",
+        )
     ax.set_yticks(range(len(timings)), [t.label for t in timings])
     ax.set_ylim(-0.8, len(timings) - 0.2)
     ax.set_xlabel("seconds since the request was sent")

@@ -13,22 +13,20 @@ import anyio
 from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from .embedded_model import server_chat_model
+from .chunk_reader import ChunkReader
+from .embedded_model import LazyModel, is_embedded, server_chat_model
 from .static_pages import add_pages
 
 __all__ = ["create_transport_app"]
 
 
-
 def create_transport_app(llm_factory=server_chat_model) -> FastAPI:
     app = FastAPI(title="Streaming Lab: SSE and WebSocket")
-    app.state.llm = None
+    app.state.llm = LazyModel(llm_factory)  # made at the first request, on the server's loop
     app.state.stops: dict[str, asyncio.Event] = {}
 
     def tokens(prompt: str, lab: dict):
-        if app.state.llm is None:
-            app.state.llm = llm_factory()
-        extra = {"extra_body": {"lab": lab}} if app.state.llm.openai_api_base else {}
+        extra = {"extra_body": {"lab": lab}} if is_embedded(app.state.llm) else {}
         return app.state.llm.astream(prompt, **extra)
 
     @app.get("/sse", response_class=EventSourceResponse)
@@ -37,18 +35,12 @@ def create_transport_app(llm_factory=server_chat_model) -> FastAPI:
         stop = app.state.stops[stream_id] = asyncio.Event()
         lab = {"token_delay": token_delay} if token_delay is not None else {}
         yield ServerSentEvent(event="start", data={"stream_id": stream_id})
-        count, stream, chunk_task = 0, tokens(prompt, lab).__aiter__(), None
+        count, reader = 0, ChunkReader(tokens(prompt, lab))
         stopping = asyncio.ensure_future(stop.wait())
         try:
-            while True:  # race the next chunk against a stop request, as the WebSocket route does
-                chunk_task = asyncio.ensure_future(anext(stream, None))
-                await asyncio.wait({chunk_task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                if stopping.done():
-                    chunk_task.cancel()
-                    await asyncio.gather(chunk_task, return_exceptions=True)
-                    break
-                chunk = chunk_task.result()
-                if chunk is None:
+            while True:  # the next chunk raced against a stop request, as the WebSocket route does
+                chunk, stopped = await reader.next_or(stopping)
+                if stopped or chunk is None:
                     break
                 if chunk.content:
                     count += 1
@@ -56,11 +48,8 @@ def create_transport_app(llm_factory=server_chat_model) -> FastAPI:
             yield ServerSentEvent(event="done", data={"tokens": count, "stopped": stop.is_set()})
         finally:
             stopping.cancel()
-            if chunk_task is not None:
-                chunk_task.cancel()
             with anyio.CancelScope(shield=True):  # a disconnect cancels us: still close the model stream
-                await asyncio.gather(*(t for t in (chunk_task,) if t is not None), return_exceptions=True)
-                await stream.aclose()
+                await reader.aclose()
             app.state.stops.pop(stream_id, None)
 
     @app.post("/sse/{stream_id}/stop", status_code=202)
@@ -73,22 +62,21 @@ def create_transport_app(llm_factory=server_chat_model) -> FastAPI:
     @app.websocket("/ws")
     async def ws(socket: WebSocket):
         await socket.accept()
-        stream = incoming = chunk_task = None
+        reader = incoming = None
         try:
             request = await socket.receive_json()  # {"prompt": ..., "token_delay": ...}
             lab = {"token_delay": request["token_delay"]} if request.get("token_delay") is not None else {}
-            stream = tokens(request["prompt"], lab).__aiter__()
+            reader = ChunkReader(tokens(request["prompt"], lab))
             incoming = asyncio.ensure_future(socket.receive_json())  # the client may talk mid-stream
             count, stopped = 0, False
             while True:
-                chunk_task = asyncio.ensure_future(anext(stream, None))
-                await asyncio.wait({chunk_task, incoming}, return_when=asyncio.FIRST_COMPLETED)
-                if incoming.done():
+                chunk, heard = await reader.next_or(incoming)
+                if heard:  # a message arrived first; the read it raced stays pending
                     if incoming.result().get("action") == "stop":  # raises WebSocketDisconnect if gone
                         stopped = True
                         break
                     incoming = asyncio.ensure_future(socket.receive_json())
-                chunk = await chunk_task
+                    continue
                 if chunk is None:
                     break
                 if chunk.content:
@@ -99,12 +87,10 @@ def create_transport_app(llm_factory=server_chat_model) -> FastAPI:
         except WebSocketDisconnect:
             pass  # the client left: the finally block stops the model
         finally:
-            for task in (chunk_task, incoming):
-                if task is not None and not task.done():
-                    task.cancel()
-            if stream is not None:
-                await asyncio.gather(*(t for t in (chunk_task,) if t is not None), return_exceptions=True)
-                await stream.aclose()
+            if incoming is not None:
+                incoming.cancel()
+            if reader is not None:
+                await reader.aclose()
 
     add_pages(app, {"/sse.html": "side.html", "/ws.html": "side.html"})
     return app

@@ -13,7 +13,7 @@ import time
 
 import ipywidgets as widgets
 
-__all__ = ["TokenView", "content_of", "show_widget"]
+__all__ = ["TokenView", "content_of", "show_widget", "feed_while_ticking", "perceived_wait", "wait_sliders"]
 
 
 def content_of(chunk) -> str:
@@ -91,12 +91,9 @@ class TokenView:
     async def consume(self, stream) -> str:
         """Feed every item of an async iterator, flushing on a timer too, so a slow stream still shows."""
         self.start()
-        ticker = asyncio.create_task(self._tick())
         try:
-            async for item in stream:
-                self.feed(item)
+            await feed_while_ticking(stream, self.feed, self._tick)
         finally:
-            ticker.cancel()
             self.finish()
         return self.text
 
@@ -115,9 +112,7 @@ class TokenView:
         ttft = "–" if self.time_to_first_token is None else f"{self.time_to_first_token:.2f} s"
         elapsed = self.elapsed
         rate = f"{len(self.tokens) / elapsed:.1f}" if elapsed > 0 and self.tokens else "–"
-        self._counters.value = (
-            f"<small>first token {ttft} · {len(self.tokens)} tokens · {rate} tokens/s · {elapsed:.2f} s</small>"
-        )
+        self._counters.value = f"<small>first token {ttft} · {len(self.tokens)} tokens · {rate} tokens/s · {elapsed:.2f} s</small>"
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
@@ -135,3 +130,58 @@ def show_widget(widget, description: str) -> None:
     bundle = widget._repr_mimebundle_()
     bundle["text/plain"] = description
     display(bundle, raw=True)
+
+
+async def feed_while_ticking(stream, feed, tick) -> None:
+    """`feed(item)` for every item of an async iterator while `tick()` runs alongside, redrawing on a
+    timer: a widget coalesces updates, so a slow stream would otherwise not show its last item."""
+    ticker = asyncio.create_task(tick())
+    try:
+        async for item in stream:
+            feed(item)
+    finally:
+        ticker.cancel()
+
+
+def perceived_wait(first: float, tokens: int, rate: float, overhead: dict[str, float]) -> dict[str, float]:
+    """Seconds until the first words are visible, a model: the streamed reader waits for the first
+    token, the buffered one for all of them (`first + tokens / rate`), each plus its measured overhead."""
+    return {
+        "streamed": first + overhead["streamed"],
+        "buffered": first + tokens / rate + overhead["buffered"],
+    }
+
+
+def wait_sliders(overhead: dict[str, float], decide) -> widgets.VBox:
+    """Sliders for the answer's length, the model's speed and its first-token delay, above bars of the
+    perceived wait they give, streamed and buffered, and `decide(wait saved)` under them."""
+    sliders = {
+        "tokens": widgets.IntSlider(200, min=1, max=2000, step=10, description="tokens"),
+        "rate": widgets.IntSlider(40, min=5, max=300, step=5, description="tokens/s"),
+        "first": widgets.FloatSlider(0.5, min=0.0, max=3.0, step=0.1, description="first token"),
+    }
+    picture = widgets.HTML()
+
+    def bar(label: str, seconds: float, color: str, scale: float) -> str:
+        width = 300 * seconds / scale
+        return (
+            f'<div style="margin:2px 0">{label:9} <span style="display:inline-block;width:{width:.0f}px;'
+            f'height:14px;background:{color}"></span> {seconds:.2f} s</div>'
+        )
+
+    def redraw(_=None) -> None:
+        wait = perceived_wait(
+            sliders["first"].value, sliders["tokens"].value, sliders["rate"].value, overhead
+        )
+        scale = max(wait["buffered"], wait["streamed"], 0.01)
+        picture.value = (
+            "<b>seconds until the first words are visible</b>"
+            + bar("streamed", wait["streamed"], "#2a7", scale)
+            + bar("buffered", wait["buffered"], "#c33", scale)
+            + f"<i>{decide(wait['buffered'] - wait['streamed'])}</i>"
+        )
+
+    for slider in sliders.values():
+        slider.observe(redraw, "value")
+    redraw()
+    return widgets.VBox([*sliders.values(), picture])

@@ -16,6 +16,7 @@ real `openai` clients; `first`, `delay` and `tokens` set its pace for each reque
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
@@ -45,7 +46,9 @@ def create_app(model_url: str | None = None) -> FastAPI:
 
     def request(first: float, delay: float, tokens: int) -> dict:
         return {
-            "model": MODEL_NAME, "stream": True, "messages": [{"role": "user", "content": "What is SSE?"}],
+            "model": MODEL_NAME,
+            "stream": True,
+            "messages": [{"role": "user", "content": "What is SSE?"}],
             "extra_body": {"lab": {"first_token_delay": first, "token_delay": delay, "tokens": tokens}},
         }
 
@@ -60,7 +63,9 @@ def create_app(model_url: str | None = None) -> FastAPI:
                 yield event
 
     def respond(events) -> StreamingResponse:
-        return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
     @app.get("/sync")
     def sync_route(first: float = 0.3, delay: float = 0.05, tokens: int = 3):
@@ -103,7 +108,7 @@ def create_app(model_url: str | None = None) -> FastAPI:
 def biggest_step(times: list[float]) -> tuple[int, float]:
     """In first-token times sorted ascending: after how many streams the biggest jump comes, and its size."""
     ordered = sorted(times)
-    steps = [b - a for a, b in zip(ordered, ordered[1:])]
+    steps = [b - a for a, b in itertools.pairwise(ordered)]
     index = max(range(len(steps)), key=steps.__getitem__)
     return index + 1, steps[index]
 
@@ -126,7 +131,7 @@ class PoolWatch:
                 self.peak = max(self.peak, client.get(self.url + "/pool").json()["busy"])
                 self._done.wait(self.every)
 
-    def __enter__(self) -> "PoolWatch":
+    def __enter__(self) -> PoolWatch:
         self._thread.start()
         return self
 

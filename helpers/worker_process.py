@@ -22,23 +22,16 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .local_service import LocalService, start_service
+from .kernel_server import LoopbackAddresses
+from .local_service import LocalService, ServiceHandle, start_service
 
 __all__ = ["Worker", "start_worker", "open_file_limit"]
 
 
 @dataclass
-class Worker:
+class Worker(ServiceHandle, LoopbackAddresses):
     service: LocalService = field(repr=False)
     factory: str
-
-    @property
-    def port(self) -> int:
-        return self.service.port
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -62,25 +55,15 @@ class Worker:
         """File descriptors the worker holds now (sockets included)."""
         return self._process().num_fds()
 
-    def log(self, lines: int = 20) -> str:
-        return self.service.log(lines)
-
-    def stop(self) -> None:
-        self.service.stop()
-
-    def __enter__(self) -> Worker:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
 
 def open_file_limit() -> tuple[int, int]:
     """This process's (soft, hard) open-file limit: what `ulimit -n` and `ulimit -Hn` print."""
     return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
-def start_worker(factory: str, *, name: str, fd_limit: int | None = None, limit_concurrency: int | None = None) -> Worker:
+def start_worker(
+    factory: str, *, name: str, fd_limit: int | None = None, limit_concurrency: int | None = None
+) -> Worker:
     """Serve `factory` ("module:function" returning an ASGI app) in a new process on 127.0.0.1."""
 
     def command(port: int, folder: Path) -> list[str]:
@@ -103,16 +86,24 @@ def _main(argv: list[str]) -> None:
     parser.add_argument("--fd-limit", type=int)
     parser.add_argument("--limit-concurrency", type=int)
     options = parser.parse_args(argv)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:  # each open stream holds a socket: allow as many as the hard limit, unless told fewer
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if options.fd_limit is None else min(options.fd_limit, hard), hard))
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE, (hard if options.fd_limit is None else min(options.fd_limit, hard), hard)
+        )
     except (ValueError, OSError):  # an unlimited hard limit (macOS): keep the soft one
         pass
     module, _, function = options.factory.partition(":")
     app = getattr(importlib.import_module(module), function)()
     uvicorn.run(
-        app, host="127.0.0.1", port=options.port, log_level="warning", access_log=False, lifespan="off",
-        limit_concurrency=options.limit_concurrency, timeout_graceful_shutdown=1,  # open streams get 1 s at stop
+        app,
+        host="127.0.0.1",
+        port=options.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        limit_concurrency=options.limit_concurrency,
+        timeout_graceful_shutdown=1,  # open streams get 1 s at stop
     )
 
 

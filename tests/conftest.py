@@ -2,8 +2,7 @@ import os
 
 import pytest
 
-# The tests use the embedded model; only tests/test_real_api.py uses a key, when one is given.
-REAL_API_KEY = os.environ.pop("OPENAI_API_KEY", None)
+from . import support  # noqa: F401 (imported first: it takes OPENAI_API_KEY out of the environment)
 
 
 @pytest.fixture(scope="session")

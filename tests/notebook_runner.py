@@ -37,7 +37,14 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
-from nbval.plugin import IPyNbCell, coalesce_streams, find_comment_markers, find_metadata_tags, get_sanitize_patterns, nocolors
+from nbval.plugin import (
+    IPyNbCell,
+    coalesce_streams,
+    find_comment_markers,
+    find_metadata_tags,
+    get_sanitize_patterns,
+    nocolors,
+)
 from traitlets import default
 
 from helpers import course
@@ -45,13 +52,23 @@ from helpers import course
 SOLUTIONS = "solutions"
 CELL_TIMEOUT = 120  # seconds per cell; nbval's CI setting was 60, and a busy machine needs more
 # nbval's IPyNbFile.skip_compare under --nbval without --nbdime: never compared
-SKIP_COMPARE = ("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
-                "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg")
+SKIP_COMPARE = (
+    "metadata",
+    "traceback",
+    "prompt_number",
+    "output_type",
+    "name",
+    "execution_count",
+    "application/vnd.jupyter.widget-view+json",
+    "image/png",
+    "image/jpeg",
+)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Kernels at once. The notebooks mostly wait on simulated delays: all of them, four at a time, took
 # about 35 s of CPU in 80 s on 2 cores (one at a time: 240 s), and passed with another core kept busy.
 WORKERS = int(os.environ.get("NOTEBOOK_WORKERS", "4"))
-COURSE = [course.NOTEBOOK_DIR / course.CONTENTS] + [nb.path for nb in course.NOTEBOOKS]  # what `make notebooks` (nbval) runs
+# what `make notebooks` (nbval) runs
+COURSE = [course.NOTEBOOK_DIR / course.CONTENTS] + [nb.path for nb in course.NOTEBOOKS]
 
 
 def tags(cell) -> list[str]:
@@ -63,7 +80,9 @@ def solved_cells(path: Path) -> list[NotebookNode]:
     cells = copy.deepcopy(nbformat.read(path, as_version=4).cells)
     for cell in cells:
         if "exercise" in tags(cell):
-            cell.source = (path.parent / SOLUTIONS / f"{cell.metadata['exercise']}.py").read_text(encoding="utf-8")
+            cell.source = (path.parent / SOLUTIONS / f"{cell.metadata['exercise']}.py").read_text(
+                encoding="utf-8"
+            )
     return cells
 
 
@@ -81,7 +100,10 @@ def recorded_seconds(path: Path) -> float:
     for cell in nbformat.read(path, as_version=4).cells:
         timing = cell.get("metadata", {}).get("execution", {})
         if "iopub.status.busy" in timing and "iopub.status.idle" in timing:
-            busy, idle = (datetime.fromisoformat(timing[k].replace("Z", "+00:00")) for k in ("iopub.status.busy", "iopub.status.idle"))
+            busy, idle = (
+                datetime.fromisoformat(timing[k].replace("Z", "+00:00"))
+                for k in ("iopub.status.busy", "iopub.status.idle")
+            )
             total += (idle - busy).total_seconds()
     return total
 
@@ -114,7 +136,12 @@ class RecordingClient(NotebookClient):
         elif kind == "stream":
             output = NotebookNode(output_type=kind, name=content["name"], text=content["text"])
         elif kind == "error":
-            output = NotebookNode(output_type=kind, ename=content["ename"], evalue=content["evalue"], traceback=content["traceback"])
+            output = NotebookNode(
+                output_type=kind,
+                ename=content["ename"],
+                evalue=content["evalue"],
+                traceback=content["traceback"],
+            )
         else:
             output = None
         if output is not None:
@@ -126,7 +153,8 @@ class RecordingClient(NotebookClient):
 class NotebookRun:
     path: Path
     committed: list[NotebookNode]  # the cells as stored in the file
-    cells: list[NotebookNode] = field(default_factory=list)  # executed: the committed pass, then the solved pass
+    # executed: the committed pass, then the solved pass
+    cells: list[NotebookNode] = field(default_factory=list)
     nbval_outputs: dict[int, list[NotebookNode]] = field(default_factory=dict)
     seconds: float = 0.0
     failure: str = ""  # the run itself broke: a cell timed out, the kernel died
@@ -148,10 +176,17 @@ async def run_notebook(path: Path, env: dict | None = None, log: Path | None = N
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = []
-    client = RecordingClient(notebook, timeout=CELL_TIMEOUT, kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_manager_class=CurrentPythonKernel,
-                             allow_errors=True, resources={"metadata": {"path": str(path.parent)}})
+    client = RecordingClient(
+        notebook,
+        timeout=CELL_TIMEOUT,
+        kernel_name=CURRENT_ENV_KERNEL_NAME,
+        kernel_manager_class=CurrentPythonKernel,
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start = time.perf_counter()
-    with open(log, "w") if log else contextlib.nullcontext() as output:
+    # the log file is opened once, before the kernel starts, and written by the kernel process, not this loop
+    with open(log, "w") if log else contextlib.nullcontext() as output:  # noqa: ASYNC230
         launch = {"env": env} if env is not None else {}
         if output is not None:
             launch.update(stdout=output, stderr=output)
@@ -160,13 +195,17 @@ async def run_notebook(path: Path, env: dict | None = None, log: Path | None = N
         except Exception as exc:  # a timeout or a dead kernel ends the run; the tests report it
             result.failure = f"{type(exc).__name__}: {exc}"
             if log:
-                result.failure += f"\nthe kernel's output ends with:\n{log.read_text(errors='replace')[-2000:]}"
+                result.failure += (
+                    f"\nthe kernel's output ends with:\n{log.read_text(errors='replace')[-2000:]}"  # noqa: ASYNC240
+                )
     result.seconds = time.perf_counter() - start
     result.cells, result.nbval_outputs = notebook.cells, dict(client.nbval_outputs)
     return result
 
 
-async def run_notebooks(paths: list[Path], order: list[Path], workers: int, env: dict | None = None, logs: Path | None = None) -> dict[Path, NotebookRun]:
+async def run_notebooks(
+    paths: list[Path], order: list[Path], workers: int, env: dict | None = None, logs: Path | None = None
+) -> dict[Path, NotebookRun]:
     """Run `paths` (in course order) with at most `workers` kernels at a time; see the module's docstring.
 
     `order` is the whole course: a notebook that reads evidence also brings in the notebooks before it.
@@ -198,14 +237,18 @@ class NotebooksInBackground:
     are also written to `folder`/runs.pickle (or the error to failed.txt) for other processes.
     """
 
-    def __init__(self, paths: list[Path], order: list[Path], workers: int, folder: Path, publish: bool = False):
+    def __init__(
+        self, paths: list[Path], order: list[Path], workers: int, folder: Path, publish: bool = False
+    ):
         self.workers, self.folder, self.publish, self.started = workers, folder, publish, time.perf_counter()
         self.seconds = 0.0
         (folder / "evidence").mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "STREAMING_LAB_DATA": str(folder / "evidence")}
         self._done: concurrent.futures.Future = concurrent.futures.Future()
         self._loop = self._task = None
-        self._thread = threading.Thread(target=self._run, args=(paths, order, env), name="notebooks", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(paths, order, env), name="notebooks", daemon=True
+        )
         self._thread.start()
 
     def _run(self, paths, order, env) -> None:
@@ -238,7 +281,9 @@ class NotebooksInBackground:
         self._thread.join(60)
 
 
-def published_runs(folder: Path, start_timeout: float = 120, timeout: float = 3600) -> dict[Path, NotebookRun]:
+def published_runs(
+    folder: Path, start_timeout: float = 120, timeout: float = 3600
+) -> dict[Path, NotebookRun]:
     """The runs another process publishes in `folder` (see NotebooksInBackground), once they are there."""
     start = time.monotonic()
     while not (folder / "runs.pickle").exists():
@@ -266,7 +311,13 @@ class NbvalComparison:
         self.comparison_traceback: list[str] = []
 
     def format_output_compare(self, key, left, right):
-        diff = difflib.unified_diff(str(left).splitlines(), str(right).splitlines(), "stored (sanitized)", "this run (sanitized)", lineterm="")
+        diff = difflib.unified_diff(
+            str(left).splitlines(),
+            str(right).splitlines(),
+            "stored (sanitized)",
+            "this run (sanitized)",
+            lineterm="",
+        )
         self.comparison_traceback.append(f"mismatch in {key!r}:\n" + "\n".join(diff))
 
 
@@ -294,7 +345,10 @@ def nbval_failures(run: NotebookRun, sanitize_file: Path) -> list[str]:
             failures.append(f"{where}\nUnrun reference cell has outputs")
         elif options["check"] and not unrun:
             comparison.comparison_traceback = []
-            if not comparison.compare_outputs(coalesce_streams(outputs), coalesce_streams(copy.deepcopy(stored.outputs))):
-                failures.append(f"{where}\nCell outputs differ:\n" + "\n".join(comparison.comparison_traceback))
+            if not comparison.compare_outputs(
+                coalesce_streams(outputs), coalesce_streams(copy.deepcopy(stored.outputs))
+            ):
+                failures.append(
+                    f"{where}\nCell outputs differ:\n" + "\n".join(comparison.comparison_traceback)
+                )
     return failures
-

@@ -33,7 +33,11 @@ def is_worker(config) -> bool:
 
 
 def is_controller(config) -> bool:
-    return not is_worker(config) and getattr(config.option, "dist", "no") != "no" and bool(getattr(config.option, "tx", None))
+    return (
+        not is_worker(config)
+        and getattr(config.option, "dist", "no") != "no"
+        and bool(getattr(config.option, "tx", None))
+    )
 
 
 def wanted(items) -> list[Path]:
@@ -70,15 +74,28 @@ def start(config, paths: list[Path], folder: Path, publish: bool) -> None:
 
 def collection_finished(session) -> None:
     """One pytest process: start the runs in a thread of this process."""
-    if not is_worker(session.config) and not is_controller(session.config) and not session.config.option.collectonly:
-        start(session.config, wanted(session.items), Path(tempfile.mkdtemp(prefix="streaming-lab-notebooks-")), publish=False)
+    if (
+        not is_worker(session.config)
+        and not is_controller(session.config)
+        and not session.config.option.collectonly
+    ):
+        start(
+            session.config,
+            wanted(session.items),
+            Path(tempfile.mkdtemp(prefix="streaming-lab-notebooks-")),
+            publish=False,
+        )
 
 
 def worker_collected(config) -> None:
     """xdist's controller: the first worker has collected; start the runs it asked for, once."""
     if FOLDER in config.stash and BACKGROUND not in config.stash:
         folder = config.stash[FOLDER]
-        paths = [Path(path) for path in json.loads((folder / "wanted.json").read_text())] if (folder / "wanted.json").exists() else []
+        paths = (
+            [Path(path) for path in json.loads((folder / "wanted.json").read_text())]
+            if (folder / "wanted.json").exists()
+            else []
+        )
         start(config, paths, folder, publish=True)
 
 
@@ -103,5 +120,8 @@ def summary(config) -> str | None:
     background = config.stash.get(BACKGROUND, None)
     if background is None or not background.finished_ok():
         return None
-    each = ", ".join(f"{path.stem} {run.seconds:.0f} s" for path, run in sorted(background.result().items(), key=lambda item: -item[1].seconds))
+    each = ", ".join(
+        f"{path.stem} {run.seconds:.0f} s"
+        for path, run in sorted(background.result().items(), key=lambda item: -item[1].seconds)
+    )
     return f"notebooks ran in {background.seconds:.0f} s, {background.workers} at a time, beside the other tests; each, both passes: {each}"

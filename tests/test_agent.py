@@ -14,10 +14,15 @@ from helpers.model_replies import answer_from_tool_results
 from helpers.sse import parse
 
 QUESTION = "Use the calculator for 17 * 23 and search the docs for Last-Event-ID."
-ANSWER = answer_from_tool_results(QUESTION, [("calculator", "391"), ("search_docs", search_docs.invoke({"query": "Last-Event-ID"}))])
+ANSWER = answer_from_tool_results(
+    QUESTION, [("calculator", "391"), ("search_docs", search_docs.invoke({"query": "Last-Event-ID"}))]
+)
 
 
-@pytest.mark.parametrize("expression, result", [("17 * 23", "391"), ("2 ** 10 / 4", "256"), ("-(1.5 + 1)", "-2.5"), ("7 // 2 % 2", "1")])
+@pytest.mark.parametrize(
+    "expression, result",
+    [("17 * 23", "391"), ("2 ** 10 / 4", "256"), ("-(1.5 + 1)", "-2.5"), ("7 // 2 % 2", "1")],
+)
 def test_the_calculator_does_arithmetic(expression, result):
     assert calculator.invoke({"expression": expression}) == result
 
@@ -44,17 +49,28 @@ def test_the_loop_streams_typed_events_step_by_step(llm, run):
     first_step = kinds[: kinds.index("step-finish") + 1]
     assert first_step[0] == "step-start" and "token" not in first_step
     assert first_step.count("tool-input-start") == 2 and first_step.count("tool-output") == 2
-    assert first_step.index("tool-input-delta") < first_step.index("tool-input-available") < first_step.index("tool-output")
+    assert (
+        first_step.index("tool-input-delta")
+        < first_step.index("tool-input-available")
+        < first_step.index("tool-output")
+    )
     starts = {data["id"]: data["name"] for kind, data in events if kind == "tool-input-start"}
-    arguments = {call_id: "".join(d["delta"] for k, d in events if k == "tool-input-delta" and d["id"] == call_id) for call_id in starts}
+    arguments = {
+        call_id: "".join(d["delta"] for k, d in events if k == "tool-input-delta" and d["id"] == call_id)
+        for call_id in starts
+    }
     available = {data["id"]: data["input"] for kind, data in events if kind == "tool-input-available"}
-    assert {call_id: json.loads(text) for call_id, text in arguments.items()} == available  # the deltas rebuild the input
+    assert {
+        call_id: json.loads(text) for call_id, text in arguments.items()
+    } == available  # the deltas rebuild the input
     assert sorted(starts.values()) == ["calculator", "search_docs"]
     done = events[-1][1]
     assert kinds[-1] == "done" and done["complete"] and done["steps"] == 2
     assert done["text"] == ANSWER == "".join(d["text"] for k, d in events if k == "token")
     usage = [d for k, d in events if k == "usage"]
-    assert [u["step"] for u in usage] == [1, 2] and done["usage"]["output_tokens"] == sum(u["output_tokens"] for u in usage)
+    assert [u["step"] for u in usage] == [1, 2] and done["usage"]["output_tokens"] == sum(
+        u["output_tokens"] for u in usage
+    )
 
 
 def test_without_parallel_calls_the_tools_come_one_step_each(llm, run):
@@ -69,7 +85,8 @@ def test_a_model_failure_ends_with_a_safe_error_and_keeps_the_text(llm, run, cap
     (kind, error), (last, done) = events[-2:]
     assert (kind, last) == ("stream_error", "done")
     assert error["request_id"] == done["request_id"] and error["request_id"] in caplog.text
-    assert "Traceback" not in json.dumps(error) and "simulated" not in json.dumps(error)  # internals only in the log
+    # internals only in the log
+    assert "Traceback" not in json.dumps(error) and "simulated" not in json.dumps(error)
     assert "simulated" in caplog.text
     assert done["complete"] is False and done["text"] == "".join(reply_for("What is SSE?")[:4])
 
@@ -86,14 +103,21 @@ def agent_server(model):
 
 
 def test_the_relay_streams_the_events_to_a_post(agent_server):
-    response = httpx.post(f"{agent_server.url}/agent", json={"question": QUESTION}, headers={"Accept": "text/event-stream"}, timeout=30)
+    response = httpx.post(
+        f"{agent_server.url}/agent",
+        json={"question": QUESTION},
+        headers={"Accept": "text/event-stream"},
+        timeout=30,
+    )
     assert response.headers["content-type"].startswith("text/event-stream")
     events = [(e.type, json.loads(e.data)) for e in parse(response.content)]
     assert events[0] == ("step-start", {"step": 1}) and events[-1][0] == "done"
     assert events[-1][1]["text"] == ANSWER
 
 
-@pytest.mark.parametrize("body", [{"question": ""}, {}, {"question": "x", "max_steps": 0}, {"question": "x", "surprise": 1}])
+@pytest.mark.parametrize(
+    "body", [{"question": ""}, {}, {"question": "x", "max_steps": 0}, {"question": "x", "surprise": 1}]
+)
 def test_bad_requests_get_422_before_any_stream(agent_server, body):
     response = httpx.post(f"{agent_server.url}/agent", json=body)
     assert response.status_code == 422 and response.headers["content-type"] == "application/json"
@@ -101,7 +125,9 @@ def test_bad_requests_get_422_before_any_stream(agent_server, body):
 
 def test_leaving_mid_answer_stops_the_model(agent_server, model):
     with httpx.Client(timeout=30) as client:
-        with client.stream("POST", f"{agent_server.url}/agent", json={"question": "What is SSE?", "token_delay": 0.05}) as response:
+        with client.stream(
+            "POST", f"{agent_server.url}/agent", json={"question": "What is SSE?", "token_delay": 0.05}
+        ) as response:
             for line in response.iter_lines():
                 if line.startswith("event: token"):
                     break

@@ -10,7 +10,11 @@ from helpers.batch_import import create_import_app
 from helpers.kernel_server import serve
 
 GOOD = {"rows": [{"id": i, "category": "books"} for i in range(1, 5)], "row_delay": 0}
-BAD = {"rows": [{"id": i, "category": "music"} for i in range(5, 8)] + [{"id": 8, "category": "no such category"}], "row_delay": 0}
+BAD = {
+    "rows": [{"id": i, "category": "music"} for i in range(5, 8)]
+    + [{"id": 8, "category": "no such category"}],
+    "row_delay": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +30,9 @@ def saved(server) -> int:
 async def streamed(server, batch):
     async with httpx.AsyncClient() as client:
         async with aconnect_sse(client, "POST", f"{server.url}/import/streamed", json=batch) as source:
-            return source.response.status_code, [(sse.event, json.loads(sse.data)) async for sse in source.aiter_sse()]
+            return source.response.status_code, [
+                (sse.event, json.loads(sse.data)) async for sse in source.aiter_sse()
+            ]
 
 
 def test_a_failed_commit_after_full_progress_saves_nothing_and_says_so_last(importer, run):
@@ -35,7 +41,12 @@ def test_a_failed_commit_after_full_progress_saves_nothing_and_says_so_last(impo
     assert status == 200  # sent before the commit ran
     assert [e for e, _ in events] == ["progress"] * 4 + ["import_error"]
     assert events[3][1] == {"processed": 4, "of": 4}  # the client saw every row processed ...
-    assert events[-1][1] == {"code": "commit_failed", "committed": False, "saved": 0}  # ... and then the verdict
+    # ... and then the verdict
+    assert events[-1][1] == {
+        "code": "commit_failed",
+        "committed": False,
+        "saved": 0,
+    }
     assert "FOREIGN KEY" not in json.dumps(events)  # the internal reason stays on the server
     assert saved(importer) == before
 

@@ -10,8 +10,8 @@ import openai
 import pytest
 
 from helpers import capstone, source_material
-from helpers.embedded_model import OFFLINE_API_KEY
 from helpers.course import NOTEBOOK_DIR
+from helpers.embedded_model import OFFLINE_API_KEY
 from helpers.sse import parse
 
 STARTING = NOTEBOOK_DIR / "capstone"
@@ -20,9 +20,13 @@ SOLUTION = NOTEBOOK_DIR / "solutions" / "10_capstone"
 
 def test_the_starting_backend_is_the_source_handler_character_for_character():
     text = (STARTING / "app.py").read_text(encoding="utf-8")
-    quoted = re.search(r"# ---- the source material, 问题3, as written ----\n(.*)# ---- end of the source material ----\n", text, re.S)
+    quoted = re.search(
+        r"# ---- the source material, 问题3, as written ----\n(.*)# ---- end of the source material ----\n",
+        text,
+        re.S,
+    )
     assert quoted and quoted.group(1) == source_material.handler_code()
-    glue = text[quoted.end():]
+    glue = text[quoted.end() :]
     assert glue.startswith("\n\n# ---- glue, not from the source:")
 
 
@@ -36,7 +40,11 @@ def test_the_starting_page_runs_the_source_client_script_character_for_character
 
 def test_the_reference_solution_has_the_learners_file_names():
     def files(folder):
-        return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        return sorted(
+            str(p.relative_to(folder))
+            for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        )
 
     assert files(SOLUTION) == files(STARTING) == ["app.py", "static/index.html"]
 
@@ -46,9 +54,15 @@ def test_loading_restores_the_environment_even_when_the_import_fails(model, tmp_
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     before = {name: os.environ.get(name) for name in capstone.ENVIRONMENT}
     module = capstone.load_service(STARTING)
-    assert module.llm.openai_api_base.startswith("http://127.0.0.1:") and "/load-" in module.llm.openai_api_base
-    (tmp_path / "app.py").write_text("import os\nassert os.environ['OPENAI_API_KEY']\nraise ValueError('late')\n")
-    with pytest.raises(capstone.ServiceError, match=r"^app.py does not import: ValueError: late \(app.py, line 3\)$"):
+    assert (
+        module.llm.openai_api_base.startswith("http://127.0.0.1:") and "/load-" in module.llm.openai_api_base
+    )
+    (tmp_path / "app.py").write_text(
+        "import os\nassert os.environ['OPENAI_API_KEY']\nraise ValueError('late')\n"
+    )
+    with pytest.raises(
+        capstone.ServiceError, match=r"^app.py does not import: ValueError: late \(app.py, line 3\)$"
+    ):
         capstone.load_service(tmp_path)
     assert {name: os.environ.get(name) for name in capstone.ENVIRONMENT} == before
 
@@ -62,7 +76,9 @@ def test_a_service_served_again_in_a_new_loop_still_reaches_the_model(model):
     """ChatOpenAI shares an HTTP client per base URL, bound to the loop that first used it: each load needs its own URL."""
     for _ in range(2):
         with capstone.serve_service(STARTING, name="test-capstone-twice") as server:
-            events = parse(httpx.post(server.url + "/chat-stream", params={"message": "hi"}, timeout=30).content)
+            events = parse(
+                httpx.post(server.url + "/chat-stream", params={"message": "hi"}, timeout=30).content
+            )
         assert [e.type for e in events][-1] == "done" and "error" not in [e.type for e in events]
 
 
@@ -70,7 +86,9 @@ def test_the_course_model_applies_lab_options_any_model_name_and_line_breaks(mod
     course_model = capstone.course_model()
     client = openai.OpenAI(base_url=course_model.new_base_url(), api_key=OFFLINE_API_KEY, max_retries=0)
     with course_model.using(line_breaks=True, tokens=10, first_token_delay=0, token_delay=0):
-        chunks = client.chat.completions.create(model="gpt-3.5-turbo", messages=[{"role": "user", "content": "hi (layer)"}], stream=True)
+        chunks = client.chat.completions.create(
+            model="gpt-3.5-turbo", messages=[{"role": "user", "content": "hi (layer)"}], stream=True
+        )
         text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     record = course_model.requests[-1]
     assert record.prompt == "hi (layer)" and course_model.text_of(record) == text

@@ -6,11 +6,20 @@ import time
 import httpx
 import pytest
 
-from helpers.chat_app import MAX_BODY_BYTES, MAX_CONTINUE_CHARS, MAX_PROMPT_CHARS, STREAM_ID, USER_MESSAGES, create_app
+from helpers.chat_app import (
+    MAX_BODY_BYTES,
+    MAX_CONTINUE_CHARS,
+    MAX_PROMPT_CHARS,
+    STREAM_ID,
+    USER_MESSAGES,
+    create_app,
+)
 from helpers.embedded_model import reply_for
 from helpers.kernel_server import serve
 from helpers.sse import Decoder, parse
 from helpers.stream_store import MemoryStore, SQLiteStore
+
+from .support import serving
 
 PROMPT = "What is SSE?"
 FULL = "".join(reply_for(PROMPT))
@@ -19,9 +28,7 @@ SECRET = "client-marker-7f3a"  # sent by the client in a prompt: must never come
 
 @pytest.fixture(scope="module")
 def relay(model):
-    app = create_app()
-    with serve(app, name="test-relay") as handle:
-        yield app, handle
+    yield from serving(create_app(), "test-relay")
 
 
 def create(server, **body) -> str:
@@ -83,7 +90,9 @@ def test_post_creates_a_stream_and_get_follows_it(relay):
 
 def test_post_chat_streams_the_events_in_its_own_response_without_ids(relay):
     _, server = relay
-    response = httpx.post(f"{server.url}/chat", json={"prompt": PROMPT}, headers={"Accept": "text/event-stream"}, timeout=30)
+    response = httpx.post(
+        f"{server.url}/chat", json={"prompt": PROMPT}, headers={"Accept": "text/event-stream"}, timeout=30
+    )
     events = events_of(response)
     assert events[-1][0] == "done" and events[-1][1]["text"] == FULL
     assert {event_id for _, _, event_id in events} == {""}  # nothing to resume with: this route cannot resume
@@ -98,7 +107,9 @@ BAD_BODIES = [
     pytest.param({"prompt": "x", "fault": "nope"}, 422, id="unknown fault"),
     pytest.param({"prompt": "x", "surprise": 1}, 422, id="unknown field"),
     pytest.param({"prompt": "x" * (MAX_PROMPT_CHARS + 1)}, 413, id="prompt too long"),
-    pytest.param({"prompt": "x", "continue_from": "y" * (MAX_CONTINUE_CHARS + 1)}, 413, id="continue_from too long"),
+    pytest.param(
+        {"prompt": "x", "continue_from": "y" * (MAX_CONTINUE_CHARS + 1)}, 413, id="continue_from too long"
+    ),
 ]
 
 
@@ -119,7 +130,10 @@ def test_a_body_that_is_not_json_or_too_large_is_refused_before_any_stream(relay
     _, server = relay
     url = f"{server.url}{path}"
     assert httpx.post(url, data={"prompt": PROMPT}).status_code == 415  # a form, not JSON
-    assert httpx.post(url, content=b'{"prompt": ', headers={"content-type": "application/json"}).status_code == 422
+    assert (
+        httpx.post(url, content=b'{"prompt": ', headers={"content-type": "application/json"}).status_code
+        == 422
+    )
     big = json.dumps({"prompt": "x" * MAX_BODY_BYTES}).encode()
     assert httpx.post(url, content=big, headers={"content-type": "application/json"}).status_code == 413
 
@@ -139,16 +153,22 @@ def test_a_5000_character_chinese_prompt_streams(relay):
     assert events[-1][1]["complete"] and events[-1][1]["text"] == "".join(reply_for(prompt))
 
 
-@pytest.mark.parametrize("fault, code", [
-    ("error_after", "model_error"),
-    ("drop_after", "upstream_disconnected"),
-    ("stall_after", "timeout"),
-    ("rate_limit", "rate_limited"),
-    ("server_error", "model_error"),
-])
+@pytest.mark.parametrize(
+    "fault, code",
+    [
+        ("error_after", "model_error"),
+        ("drop_after", "upstream_disconnected"),
+        ("stall_after", "timeout"),
+        ("rate_limit", "rate_limited"),
+        ("server_error", "model_error"),
+    ],
+)
 def test_failures_are_a_user_safe_error_event_then_done_with_the_partial_text(relay, model, fault, code):
     app, server = relay
-    created = httpx.post(f"{server.url}/streams", json={"prompt": f"{PROMPT} {SECRET}", "fault": fault, "fault_at": 4, "timeout": 0.5})
+    created = httpx.post(
+        f"{server.url}/streams",
+        json={"prompt": f"{PROMPT} {SECRET}", "fault": fault, "fault_at": 4, "timeout": 0.5},
+    )
     request_id = created.headers["x-request-id"]
     events = events_of(follow(server, created.json()["id"]))
     assert [kind for kind, _, _ in events[-2:]] == ["stream_error", "done"]
@@ -183,7 +203,11 @@ def test_an_internal_error_keeps_its_details_in_the_server_log(model):
         created = httpx.post(f"{server.url}/streams", json={"prompt": PROMPT})
         events = events_of(follow(server, created.json()["id"]))
     error = events[-2][1]
-    assert error == {"code": "internal_error", "message": USER_MESSAGES["internal_error"], "request_id": created.headers["x-request-id"]}
+    assert error == {
+        "code": "internal_error",
+        "message": USER_MESSAGES["internal_error"],
+        "request_id": created.headers["x-request-id"],
+    }
     assert any(SECRET in line and "RuntimeError" in line for line in app.state.relay.server_log)
 
 
@@ -195,7 +219,11 @@ def test_last_event_id_resumes_exactly_after_that_event(relay, resume_with):
         with client.stream("GET", f"{server.url}/streams/{stream_id}") as response:
             first = read_events(response, stop_after_tokens=5)  # then the connection drops
         last = first[-1].id
-        options = {"headers": {"Last-Event-ID": last}} if resume_with == "header" else {"params": {"lastEventId": last}}
+        options = (
+            {"headers": {"Last-Event-ID": last}}
+            if resume_with == "header"
+            else {"params": {"lastEventId": last}}
+        )
         with client.stream("GET", f"{server.url}/streams/{stream_id}", **options) as response:
             rest = read_events(response)
     assert int(rest[0].id.split(".")[1]) == int(last.split(".")[1]) + 1
@@ -230,7 +258,7 @@ def test_a_finished_stream_answers_204_an_unknown_one_404_a_foreign_id_400(relay
 
 
 def test_a_dropped_connection_does_not_stop_the_generation(relay, model):
-    app, server = relay
+    _app, server = relay
     stream_id = create(server, prompt="a long answer", tokens=60, token_delay=0.01)
     with httpx.Client(timeout=30) as client:
         with client.stream("GET", f"{server.url}/streams/{stream_id}") as response:
@@ -295,7 +323,9 @@ def test_a_server_side_drop_breaks_the_connection_and_resume_completes_it(relay)
                 for chunk in chunks:
                     first += decoder.feed(chunk)
             assert first[-1].type == "token"  # the stream broke before done
-        with client.stream("GET", f"{server.url}/streams/{stream_id}", headers={"Last-Event-ID": first[-1].id}) as response:
+        with client.stream(
+            "GET", f"{server.url}/streams/{stream_id}", headers={"Last-Event-ID": first[-1].id}
+        ) as response:
             rest = read_events(response)
     assert token_text(first + rest) == FULL
     assert httpx.post(f"{server.url}/streams/{'0' * 32}/drop").status_code == 404
@@ -314,12 +344,15 @@ def test_a_follower_behind_retention_is_told_with_a_gap_event(model):
     kinds = [kind for kind, _, _ in late]
     assert kinds == ["stream_error"] + ["token"] * 4 + ["done"]
     assert late[0][1]["code"] == "gap" and late[0][2] == f"{stream_id}.{last - 5}"
-    assert [event_id for _, _, event_id in late[1:]] == [f"{stream_id}.{n}" for n in range(last - 4, last + 1)]
+    assert [event_id for _, _, event_id in late[1:]] == [
+        f"{stream_id}.{n}" for n in range(last - 4, last + 1)
+    ]
     assert late[-1][1]["text"] == FULL  # done still carries the whole text
 
 
 def test_a_follower_that_reads_less_often_than_retention_allows_gets_gaps(model, tmp_path):
-    store = SQLiteStore(tmp_path / "s.db", retain=5, poll_interval=0.5)  # keeps 5 events; looks twice a second
+    # keeps 5 events; looks twice a second
+    store = SQLiteStore(tmp_path / "s.db", retain=5, poll_interval=0.5)
     with serve(create_app(store=store), name="test-relay-slow") as server:
         stream_id = create(server, tokens=200, token_delay=0.005)  # writes about 200 events a second
         events = events_of(follow(server, stream_id))

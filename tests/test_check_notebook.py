@@ -19,9 +19,16 @@ def student_notebook(tmp_path, exercise_source=None, broken=False):
     cells = nbformat.read(NOTEBOOK.path, as_version=4).cells
     exercise = next(i for i, c in enumerate(cells) if "exercise" in c.metadata.get("tags", []))
     nb = nbformat.v4.new_notebook()
-    on_purpose = nbformat.v4.new_code_cell("# NBVAL_RAISES_EXCEPTION: on purpose\nraise ValueError('meant to fail')")
+    on_purpose = nbformat.v4.new_code_cell(
+        "# NBVAL_RAISES_EXCEPTION: on purpose\nraise ValueError('meant to fail')"
+    )
     on_purpose.metadata["tags"] = ["raises-exception"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# a student's copy"), on_purpose, cells[exercise], cells[exercise + 1]]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# a student's copy"),
+        on_purpose,
+        cells[exercise],
+        cells[exercise + 1],
+    ]
     if broken:  # a student's typo above the exercise
         nb.cells.insert(2, nbformat.v4.new_code_cell("tokens = undefined_name"))
     if exercise_source is not None:
@@ -33,7 +40,12 @@ def student_notebook(tmp_path, exercise_source=None, broken=False):
 
 def test_an_unsolved_exercise_is_reported_with_the_checks_hint_and_exit_status_1(tmp_path):
     path = student_notebook(tmp_path, broken=True)
-    done = subprocess.run([sys.executable, "-m", "helpers.check_notebook", str(path)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.check_notebook", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == f"{path}: 0 of 1 exercises solved"

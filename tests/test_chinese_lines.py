@@ -38,7 +38,9 @@ def written_chinese(text: str, at_least: int) -> bool:
 
 
 def summary_cell(cells):
-    return next((c for c in cells if c.cell_type == "markdown" and re.search(r"^## Summary", c.source, re.M)), None)
+    return next(
+        (c for c in cells if c.cell_type == "markdown" and re.search(r"^## Summary", c.source, re.M)), None
+    )
 
 
 def problems(notebook: course.Notebook, cells) -> list[str]:
@@ -50,7 +52,9 @@ def problems(notebook: course.Notebook, cells) -> list[str]:
         found.append("cell 1 does not start with the title line `# NN · Title`")
     if len(lines) < 2 or not lines[1].startswith(title):
         found.append(f"the line under the title is not the Chinese title {title} (helpers.course's title_zh)")
-    elif lines[1] != title and not (lines[1][len(title)] == "：" and written_chinese(lines[1][len(title) :], 4)):
+    elif lines[1] != title and not (
+        lines[1][len(title)] == "：" and written_chinese(lines[1][len(title) :], 4)
+    ):
         found.append("after the Chinese title, only `：` and a short Chinese line may follow")
 
     goals = [i for i, line in enumerate(lines) if line.startswith("**Learning goals.**")]
@@ -85,13 +89,17 @@ def test_title_learning_goals_and_summary_each_carry_a_chinese_line(notebook):
 def test_the_summary_points_at_the_next_notebook(notebook):
     following = course.NOTEBOOKS[course.NOTEBOOKS.index(notebook) + 1]
     pointers = NEXT.findall(summary_cell(read(notebook)).source)
-    assert pointers == [following.number], f"the summary's `Next:` line names notebook {pointers}, the course's next is {following.number}"
+    assert pointers == [following.number], (
+        f"the summary's `Next:` line names notebook {pointers}, the course's next is {following.number}"
+    )
 
 
 def strip_chinese(cells):
     cells = copy.deepcopy(cells)
     for cell in cells:
-        cell.source = "\n".join(line for line in cell.source.split("\n") if not re.match(r"\*\*(学习目标|小结)\*\*：", line))
+        cell.source = "\n".join(
+            line for line in cell.source.split("\n") if not re.match(r"\*\*(学习目标|小结)\*\*：", line)
+        )
     cells[1].source = "\n".join(line for i, line in enumerate(cells[1].source.split("\n")) if i != 1)
     return cells
 
@@ -102,7 +110,11 @@ def test_the_check_finds_each_missing_or_english_only_line():
     assert len(problems(notebook, strip_chinese(cells))) == 3
 
     english = copy.deepcopy(cells)
-    english[1].source = re.sub(r"\*\*学习目标\*\*：.*", "**学习目标**：After this notebook you can explain `yield` and lazy evaluation, and measure what it saves.", english[1].source)
+    english[1].source = re.sub(
+        r"\*\*学习目标\*\*：.*",
+        "**学习目标**：After this notebook you can explain `yield` and lazy evaluation, and measure what it saves.",
+        english[1].source,
+    )
     summary = summary_cell(english)
     summary.source = summary.source.replace("**小结**：", "**Summary**：")
     found = problems(notebook, english)

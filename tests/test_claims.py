@@ -53,13 +53,23 @@ def test_every_line_of_the_source_that_makes_a_claim_has_a_row():
     quoted = [words for claim in claims.CLAIMS for words in (claim.zh, *claim.also)]
     missing = [(n, line) for n, line in claim_lines() if not any(words in line for words in quoted)]
     assert len(claim_lines()) > 90
-    assert not missing, f"source lines with no claim in helpers.claims (add a claim, or to STRUCTURE if it claims nothing): {missing}"
+    assert not missing, (
+        f"source lines with no claim in helpers.claims (add a claim, or to STRUCTURE if it claims nothing): {missing}"
+    )
 
 
 def test_the_code_claims_cover_the_quoted_code():
     code = source_material.handler_code() + source_material.client_script()
     in_code = [claim.id for claim in claims.CLAIMS if claim.zh in code]
-    assert {"post-route", "query-param", "event-error", "str-e", "finally-done", "client-post-mismatch", "listen-error"} <= set(in_code)
+    assert {
+        "post-route",
+        "query-param",
+        "event-error",
+        "str-e",
+        "finally-done",
+        "client-post-mismatch",
+        "listen-error",
+    } <= set(in_code)
 
 
 def test_every_claim_points_at_a_section_that_exists_or_is_listed_as_pending():
@@ -112,10 +122,14 @@ def section_text(notebook: str, section: str) -> str:
 QUOTING_NOTEBOOKS = ("04", "05", "06")
 
 
-@pytest.mark.parametrize("claim", [c for c in claims.CLAIMS if c.notebook in QUOTING_NOTEBOOKS], ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "claim", [c for c in claims.CLAIMS if c.notebook in QUOTING_NOTEBOOKS], ids=lambda c: c.id
+)
 def test_a_claim_placed_in_04_05_or_06_is_quoted_in_its_section(claim):
     assert not claim.planned, "04, 05 and 06 hold every cell they owe: no claim there is pending"
     text = section_text(claim.notebook, claim.section)
     assert text, f"no section {claim.section!r} in notebook {claim.notebook}"
     quoted = QUOTE.findall(text)
-    assert any(words in quote for words in (claim.zh, *claim.also) for quote in quoted), f"{claim.id}: section {claim.section!r} does not quote 「{claim.zh}」"
+    assert any(words in quote for words in (claim.zh, *claim.also) for quote in quoted), (
+        f"{claim.id}: section {claim.section!r} does not quote 「{claim.zh}」"
+    )

@@ -11,46 +11,154 @@ from helpers.drill import QUESTIONS
 
 # The shapes the notebooks record today (see their `record(...)` calls), with values from one run.
 FOUND = {
-    "server.first_byte": {"value": {"streamed": 0.1042, "buffered": 2.0167, "total_streamed": 2.0243, "total_buffered": 2.0168}},
+    "server.first_byte": {
+        "value": {"streamed": 0.1042, "buffered": 2.0167, "total_streamed": 2.0243, "total_buffered": 2.0168}
+    },
     "server.memory_peak": {"value": {"streamed": 945552, "whole": 149542479}},
-    "model.first_token": {"value": {"ainvoke": 2.3927, "astream": 0.3054, "total_ainvoke": 2.3927, "total_astream": 2.3873, "model": "streaming-lab-model"}},
-    "transport.bytes": {"value": {"SSE": {"up": 213, "down": 3050, "first_token_s": 0.328},
-                                  "WebSocket, deflate": {"up": 309, "down": 937, "first_token_s": 0.313},
-                                  "WebSocket, no compression": {"up": 237, "down": 2189, "first_token_s": 0.307}}},
+    "model.first_token": {
+        "value": {
+            "ainvoke": 2.3927,
+            "astream": 0.3054,
+            "total_ainvoke": 2.3927,
+            "total_astream": 2.3873,
+            "model": "streaming-lab-model",
+        }
+    },
+    "transport.bytes": {
+        "value": {
+            "SSE": {"up": 213, "down": 3050, "first_token_s": 0.328},
+            "WebSocket, deflate": {"up": 309, "down": 937, "first_token_s": 0.313},
+            "WebSocket, no compression": {"up": 237, "down": 2189, "first_token_s": 0.307},
+        }
+    },
     "transport.stop_latency_ms": {"value": {"websocket": 0.4235, "sse_post": 3.7852}},
-    "cost.framing": {"value": {"raw text": 309, "SSE data line": 733, "SSE, JSON per token": 2058, "openai_chunks": 12213}},
-    "cost.decision_table": {"value": [
-        {"output": "3 tokens", "speed": "50 tokens/s", "wait_saved_s": 0.0392, "extra_bytes_pct": 78.6, "cpu_ratio": 1.739, "decision": "do not stream"},
-        {"output": "300 tokens", "speed": "50 tokens/s", "wait_saved_s": 5.9808, "extra_bytes_pct": 85.0, "cpu_ratio": 1.752, "decision": "stream"},
-        {"output": "3 tokens", "speed": "200 tokens/s", "wait_saved_s": -0.0002, "extra_bytes_pct": 78.6, "cpu_ratio": 4.449, "decision": "do not stream"},
-        {"output": "structured JSON", "speed": "any", "wait_saved_s": None, "extra_bytes_pct": None, "cpu_ratio": 6645.9, "decision": "do not stream (parse once)"},
-    ]},
+    "cost.framing": {
+        "value": {"raw text": 309, "SSE data line": 733, "SSE, JSON per token": 2058, "openai_chunks": 12213}
+    },
+    "cost.decision_table": {
+        "value": [
+            {
+                "output": "3 tokens",
+                "speed": "50 tokens/s",
+                "wait_saved_s": 0.0392,
+                "extra_bytes_pct": 78.6,
+                "cpu_ratio": 1.739,
+                "decision": "do not stream",
+            },
+            {
+                "output": "300 tokens",
+                "speed": "50 tokens/s",
+                "wait_saved_s": 5.9808,
+                "extra_bytes_pct": 85.0,
+                "cpu_ratio": 1.752,
+                "decision": "stream",
+            },
+            {
+                "output": "3 tokens",
+                "speed": "200 tokens/s",
+                "wait_saved_s": -0.0002,
+                "extra_bytes_pct": 78.6,
+                "cpu_ratio": 4.449,
+                "decision": "do not stream",
+            },
+            {
+                "output": "structured JSON",
+                "speed": "any",
+                "wait_saved_s": None,
+                "extra_bytes_pct": None,
+                "cpu_ratio": 6645.9,
+                "decision": "do not stream (parse once)",
+            },
+        ]
+    },
     # notebook 05 (branch `model`): `record("agent.history_tokens", {"turns": turns, "alone": alone})`, `record("agent.stopped_stream", vars(stopped))`
-    "agent.history_tokens": {"value": {"turns": [{"turn": 1, "messages": 1, "input_tokens": 9, "output_tokens": 53},
-                                                 {"turn": 2, "messages": 3, "input_tokens": 74, "output_tokens": 40},
-                                                 {"turn": 3, "messages": 5, "input_tokens": 121, "output_tokens": 47},
-                                                 {"turn": 4, "messages": 7, "input_tokens": 181, "output_tokens": 42}],
-                                       "alone": [9, 12, 7, 13]}},
-    "agent.stopped_stream": {"value": {"status": "cancelled", "chunks_received": 5, "tokens_generated": 5, "prompt_tokens": 7,
-                                       "stop_delay": 0.0007, "usage_seen": False}},
+    "agent.history_tokens": {
+        "value": {
+            "turns": [
+                {"turn": 1, "messages": 1, "input_tokens": 9, "output_tokens": 53},
+                {"turn": 2, "messages": 3, "input_tokens": 74, "output_tokens": 40},
+                {"turn": 3, "messages": 5, "input_tokens": 121, "output_tokens": 47},
+                {"turn": 4, "messages": 7, "input_tokens": 181, "output_tokens": 42},
+            ],
+            "alone": [9, 12, 7, 13],
+        }
+    },
+    "agent.stopped_stream": {
+        "value": {
+            "status": "cancelled",
+            "chunks_received": 5,
+            "tokens_generated": 5,
+            "prompt_tokens": 7,
+            "stop_delay": 0.0007,
+            "usage_seen": False,
+        }
+    },
     # notebook 08 (branch `production`), as it records them
-    "production.proxy": {"value": {"delivery": {"direct, no proxy": "live", "nginx defaults": "in one burst at the end", "+ X-Accel-Buffering: no": "live",
-                                                "proxy_buffering off": "live", "gzip on": "in 3 bursts"},
-                                   "idle_cut_after_tokens": 6, "pings_kept_it_open": True}},
-    "production.slow_reader": {"value": {"flow": {"held_bytes": 0, "rss_growth": 943718, "produced": 2800},
-                                         "unbounded": {"held_bytes": 13212057, "rss_growth": 14155776, "produced": 15400},
-                                         "bounded": {"held_bytes": 0, "rss_growth": 1363148, "produced": 3000}}},
-    "production.streams_per_worker": {"value": [{"streams": 10, "ok": 10, "p50_ms": 0.4, "p99_ms": 1.2, "rss_per_stream_kib": 107.2, "cpu_percent": 2.8},
-                                                {"streams": 100, "ok": 100, "p50_ms": 0.16, "p99_ms": 0.8, "rss_per_stream_kib": 27.0, "cpu_percent": 7.5},
-                                                {"streams": 500, "ok": 500, "p50_ms": 6.84, "p99_ms": 170.6, "rss_per_stream_kib": 24.0, "cpu_percent": 15.6},
-                                                {"streams": 1000, "ok": 870, "p50_ms": 40.1, "p99_ms": 2950.0, "rss_per_stream_kib": 23.1, "cpu_percent": 61.0}]},
+    "production.proxy": {
+        "value": {
+            "delivery": {
+                "direct, no proxy": "live",
+                "nginx defaults": "in one burst at the end",
+                "+ X-Accel-Buffering: no": "live",
+                "proxy_buffering off": "live",
+                "gzip on": "in 3 bursts",
+            },
+            "idle_cut_after_tokens": 6,
+            "pings_kept_it_open": True,
+        }
+    },
+    "production.slow_reader": {
+        "value": {
+            "flow": {"held_bytes": 0, "rss_growth": 943718, "produced": 2800},
+            "unbounded": {"held_bytes": 13212057, "rss_growth": 14155776, "produced": 15400},
+            "bounded": {"held_bytes": 0, "rss_growth": 1363148, "produced": 3000},
+        }
+    },
+    "production.streams_per_worker": {
+        "value": [
+            {
+                "streams": 10,
+                "ok": 10,
+                "p50_ms": 0.4,
+                "p99_ms": 1.2,
+                "rss_per_stream_kib": 107.2,
+                "cpu_percent": 2.8,
+            },
+            {
+                "streams": 100,
+                "ok": 100,
+                "p50_ms": 0.16,
+                "p99_ms": 0.8,
+                "rss_per_stream_kib": 27.0,
+                "cpu_percent": 7.5,
+            },
+            {
+                "streams": 500,
+                "ok": 500,
+                "p50_ms": 6.84,
+                "p99_ms": 170.6,
+                "rss_per_stream_kib": 24.0,
+                "cpu_percent": 15.6,
+            },
+            {
+                "streams": 1000,
+                "ok": 870,
+                "p50_ms": 40.1,
+                "p99_ms": 2950.0,
+                "rss_per_stream_kib": 23.1,
+                "cpu_percent": 61.0,
+            },
+        ]
+    },
 }
 # Measurements of notebooks that other branches add to evidence.KEYS; the drill cites them once they are there.
-LATER_KEYS = {"agent.history_tokens": "prompt and completion tokens per turn of a multi-turn chat, from usage (05)",
-              "agent.stopped_stream": "what a stopped stream cost: chunks received, tokens generated, stop delay (05)",
-              "production.streams_per_worker": "latency p50/p99, RSS per stream and CPU of one worker at 10 to 1,000 streams (08)",
-              "production.slow_reader": "bytes held and RSS growth for a reader that stopped reading, per design (08)",
-              "production.proxy": "how tokens arrive through nginx per setting, and the idle cut at proxy_read_timeout (08)"}
+LATER_KEYS = {
+    "agent.history_tokens": "prompt and completion tokens per turn of a multi-turn chat, from usage (05)",
+    "agent.stopped_stream": "what a stopped stream cost: chunks received, tokens generated, stop delay (05)",
+    "production.streams_per_worker": "latency p50/p99, RSS per stream and CPU of one worker at 10 to 1,000 streams (08)",
+    "production.slow_reader": "bytes held and RSS growth for a reader that stopped reading, per design (08)",
+    "production.proxy": "how tokens arrive through nginx per setting, and the idle cut at proxy_read_timeout (08)",
+}
 AGENT_KEYS = {name: text for name, text in LATER_KEYS.items() if name.startswith("agent.")}
 
 
@@ -75,9 +183,12 @@ def other_machine(found):
     table[0].update(wait_saved_s=-0.0011, cpu_ratio=2.31)  # the least saving is now the other row
     table[1].update(wait_saved_s=5.47, cpu_ratio=1.48)
     table[2].update(wait_saved_s=0.0104, cpu_ratio=3.02)
-    other["agent.stopped_stream"]["value"].update(stop_delay=0.0031)  # the token counts are the offline model's: the same anywhere
+    # the token counts are the offline model's: the same anywhere
+    other["agent.stopped_stream"]["value"].update(stop_delay=0.0031)
     other["production.slow_reader"]["value"]["unbounded"].update(held_bytes=9871233)
-    other["production.streams_per_worker"]["value"][2].update(p99_ms=88.2, rss_per_stream_kib=25.3, cpu_percent=21.4)
+    other["production.streams_per_worker"]["value"][2].update(
+        p99_ms=88.2, rss_per_stream_kib=25.3, cpu_percent=21.4
+    )
     return other
 
 
@@ -89,7 +200,9 @@ def numbers(text: str) -> list[str]:
     return sorted(NUMBER.findall(text))
 
 
-@pytest.mark.parametrize("found", [FOUND, other_machine(FOUND), {}], ids=["measured", "other machine", "nothing measured"])
+@pytest.mark.parametrize(
+    "found", [FOUND, other_machine(FOUND), {}], ids=["measured", "other machine", "nothing measured"]
+)
 def test_every_number_in_one_language_appears_in_the_other(found):
     for question in drill.render(found):
         for zh, en in question["points"]:
@@ -114,7 +227,8 @@ def test_the_numbers_are_the_learners_not_the_templates():
     fb = FOUND["server.first_byte"]["value"]
     q1 = drill.render(FOUND)[0]["points"]
     assert any(f"{fb['streamed']:.2f} 秒" in zh and f"{fb['streamed']:.2f} s" in en for zh, en in q1)
-    assert "5.98" in mine and "0.00" in mine  # the decision table's most and least saving; noise below zero shows as 0.00
+    # the decision table's most and least saving; noise below zero shows as 0.00
+    assert "5.98" in mine and "0.00" in mine
     assert "5.47" in theirs and "5.98" not in theirs
 
 
@@ -124,7 +238,12 @@ def test_the_offline_model_is_labelled_a_simulation_and_a_real_one_is_named():
     real = copy.deepcopy(FOUND)
     real["model.first_token"]["value"]["model"] = "gpt-4o-mini"
     text = drill.text(real, question=1)  # question 3 cites a stop that only the offline model can record
-    assert "模拟" not in text and "simulated" not in text and "（gpt-4o-mini）" in text and "(gpt-4o-mini)" in text
+    assert (
+        "模拟" not in text
+        and "simulated" not in text
+        and "（gpt-4o-mini）" in text
+        and "(gpt-4o-mini)" in text
+    )
 
 
 def test_a_missing_measurement_is_one_clear_sentence_naming_its_notebook():
@@ -152,7 +271,9 @@ def test_a_measurement_in_an_older_shape_asks_to_rerun_its_notebook():
 
 def test_missing_quick_measurements_are_measured_on_the_spot(tmp_path, monkeypatch):
     monkeypatch.setenv("STREAMING_LAB_DATA", str(tmp_path))
-    evidence.record("transport.stop_latency_ms", {"websocket": 0.5, "sse_post": 4.0}, source="07_sse_vs_websocket")
+    evidence.record(
+        "transport.stop_latency_ms", {"websocket": 0.5, "sse_post": 4.0}, source="07_sse_vs_websocket"
+    )
     found = asyncio.run(drill.measure_missing())
     assert set(drill.QUICK) <= set(found)
     assert {found[name]["source"] for name in drill.QUICK} == {"11 (quick)"}
@@ -169,10 +290,12 @@ def test_the_chinese_gives_the_english_term_in_parentheses_where_a_glossary_term
     used = [t for t in glossary.TERMS if t.zh in chinese]
     assert len(used) >= 20, "the answers should speak the glossary's terms"
     for term in used:
-        after = chinese[chinese.index(term.zh) + len(term.zh):][:60]
+        after = chinese[chinese.index(term.zh) + len(term.zh) :][:60]
         match = re.match(r"(?:\*\*)?[”」]?（([^）]*)）", after)
         assert match, f"first use of {term.zh} has no English in parentheses: …{term.zh}{after[:20]}…"
-        assert any(form.lower() in match.group(1).lower() for form in term.forms), f"{term.zh}（{match.group(1)}）: expected {term.en}"
+        assert any(form.lower() in match.group(1).lower() for form in term.forms), (
+            f"{term.zh}（{match.group(1)}）: expected {term.en}"
+        )
 
 
 def test_markup_survives_commonmark_in_both_languages():
@@ -192,7 +315,10 @@ def test_quotes_from_the_source_appear_word_for_word_in_both_languages():
 
 
 def test_the_questions_and_quotes_are_the_source_materials_own_words():
-    source = pytest.importorskip("helpers.source_material", reason="helpers.source_material (the verbatim notes) is not on this branch yet")
+    source = pytest.importorskip(
+        "helpers.source_material",
+        reason="helpers.source_material (the verbatim notes) is not on this branch yet",
+    )
     for question in QUESTIONS:
         source.quote(question.asked_zh)
         for point in question.points:
@@ -210,7 +336,10 @@ def test_the_widget_switches_language_and_keeps_a_fixed_plain_text_form():
     view.switch.value = "en"
     assert "I compare them" in view.body.value and "我从五个维度来比较" not in view.body.value
     assert "<b>Protocol.</b>" in view.body.value and "<code>text/event-stream</code>" in view.body.value
-    plain = {drill.DrillView(found)._repr_mimebundle_()["text/plain"] for found in (FOUND, {}, other_machine(FOUND))}
+    plain = {
+        drill.DrillView(found)._repr_mimebundle_()["text/plain"]
+        for found in (FOUND, {}, other_machine(FOUND))
+    }
     assert len(plain) == 1
     assert "application/vnd.jupyter.widget-view+json" in view._repr_mimebundle_()
 
@@ -248,7 +377,13 @@ def test_an_unknown_language_or_question_is_refused():
 
 
 def test_a_point_whose_measurement_the_course_does_not_take_is_left_out(monkeypatch):
-    cited = ("I measured a stop (", "Cost. Tokens are what is billed", "I measured it behind nginx", "Slow reader.", "Concurrency.")
+    cited = (
+        "I measured a stop (",
+        "Cost. Tokens are what is billed",
+        "I measured it behind nginx",
+        "Slow reader.",
+        "Concurrency.",
+    )
     later = drill.text(FOUND, "en")
     assert all(words in later for words in cited)
     for name in LATER_KEYS:
@@ -256,20 +391,31 @@ def test_a_point_whose_measurement_the_course_does_not_take_is_left_out(monkeypa
     without = drill.text(FOUND, "en")
     assert not any(words in without for words in cited)
     assert "Not measured yet" not in without, "a measurement no notebook takes is not 'missing'"
-    assert "Client gone." in without and "Proxies." in without, "the sentences the measurements strengthen stay"
+    assert "Client gone." in without and "Proxies." in without, (
+        "the sentences the measurements strengthen stay"
+    )
 
 
 def test_notebook_08s_measurements_strengthen_questions_2_and_4():
     q2 = drill.render(FOUND, question=2)[0]["points"]
     zh, en = next(p for p in q2 if "behind nginx" in p[1])
-    assert "with its defaults the tokens arrived in one burst at the end" in en and "默认配置下，token 到最后才一次性到达" in zh
+    assert (
+        "with its defaults the tokens arrived in one burst at the end" in en
+        and "默认配置下，token 到最后才一次性到达" in zh
+    )
     assert "`X-Accel-Buffering: no` they arrived live" in en and "实时到达" in zh
     assert "cut after 6 tokens" in en and "第 6 个 token 之后" in zh and "got its `done`" in en
     q4 = drill.render(FOUND, question=4)[0]["points"]
     zh, en = next(p for p in q4 if "Slow reader." in p[1])
-    assert "hold 12.6 MiB with an unbounded queue" in en and "0.0 MiB with backpressure" in en and "12.6 MiB" in zh
+    assert (
+        "hold 12.6 MiB with an unbounded queue" in en
+        and "0.0 MiB with backpressure" in en
+        and "12.6 MiB" in zh
+    )
     zh, en = next(p for p in q4 if "Concurrency." in p[1])
-    assert "held 500 streams" in en and "170.6 ms" in en and "24.0 KiB" in en and "15.6% CPU" in en, "the most streams that were all served: not 1000"
+    assert "held 500 streams" in en and "170.6 ms" in en and "24.0 KiB" in en and "15.6% CPU" in en, (
+        "the most streams that were all served: not 1000"
+    )
     assert "500 个流" in zh and "170.6 毫秒" in zh
 
 
@@ -280,22 +426,32 @@ def test_notebook_08s_words_for_how_tokens_came_are_said_in_both_languages():
     zh, en = next(p for p in drill.render(found, question=2)[0]["points"] if "behind nginx" in p[1])
     assert "arrived in 3 bursts" in en and "分 3 批到达" in zh
     assert "did not keep it open" in en and "没能保住" in zh
-    found["production.proxy"]["value"]["delivery"]["nginx defaults"] = "trickled"  # a phrase this drill does not know
-    zh, en = next(p for p in drill.render(found, question=2)[0]["points"] if "notebook 08" in p[1] or "Not measured" in p[1])
+    found["production.proxy"]["value"]["delivery"]["nginx defaults"] = (
+        "trickled"  # a phrase this drill does not know
+    )
+    zh, en = next(
+        p
+        for p in drill.render(found, question=2)[0]["points"]
+        if "notebook 08" in p[1] or "Not measured" in p[1]
+    )
     assert "older format" in en or "Not measured yet" in en
 
 
 def test_the_agent_measurements_strengthen_questions_3_and_4_with_labelled_numbers():
     q3 = dict(drill.render(FOUND, question=3)[0]["points"])
     zh, en = next((zh, en) for zh, en in q3.items() if "I measured a stop (" in en)
-    assert "offline simulated model" in en and "离线模拟模型" in zh, "only the embedded model records a stop: it is a simulation"
+    assert "offline simulated model" in en and "离线模拟模型" in zh, (
+        "only the embedded model records a stop: it is a simulation"
+    )
     assert "after 5 chunks" in en and "0.7 ms after the cancel" in en and "5 tokens" in en
     assert "5 个数据块" in zh and "0.7 毫秒" in zh
     q4 = drill.render(FOUND, question=4)[0]["points"]
     zh, en = next((zh, en) for zh, en in q4 if "Cost." in en)
     assert "4-turn chat" in en and "385 input tokens" in en and "against 41" in en and "9.4×" in en
     assert "385 个输入 token" in zh and "9.4 倍" in zh
-    assert "notebook 05's model" in en and "笔记本 05 所用的模型" in zh, "the record names no model: say where it came from, claim no model"
+    assert "notebook 05's model" in en and "笔记本 05 所用的模型" in zh, (
+        "the record names no model: say where it came from, claim no model"
+    )
 
 
 def test_a_stream_that_never_stopped_is_said_so():
@@ -324,25 +480,52 @@ def test_notebook_11_answers_each_question_through_the_drill_and_carries_chinese
     notebook = course.by_number("11")
     cells = nbformat.read(notebook.path, as_version=4).cells
     title, goals = cells[1].source.split("**Learning goals.**")
-    assert title.startswith("# 11 ·") and notebook.title_zh in title.splitlines()[1], "a Chinese line under the title"
-    assert re.search(r"^\*\*学习目标\*\*：.*" + CJK.pattern, goals, re.M), "a Chinese line for the learning goals"
+    assert title.startswith("# 11 ·") and notebook.title_zh in title.splitlines()[1], (
+        "a Chinese line under the title"
+    )
+    assert re.search(r"^\*\*学习目标\*\*：.*" + CJK.pattern, goals, re.M), (
+        "a Chinese line for the learning goals"
+    )
     summary = next(c.source for c in cells if c.source.startswith("## Summary"))
     assert re.search(r"^\*\*小结\*\*：.*" + CJK.pattern, summary, re.M), "a Chinese line for the summary"
 
-    starts = [next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and f"## Question {q.number} ·" in c.source) for q in QUESTIONS]
+    starts = [
+        next(
+            i
+            for i, c in enumerate(cells)
+            if c.cell_type == "markdown" and f"## Question {q.number} ·" in c.source
+        )
+        for q in QUESTIONS
+    ]
     for question, start, end in zip(QUESTIONS, starts, [*starts[1:], len(cells)]):
         heading = cells[start].source
-        assert f"**问题{question.number}: {question.asked_zh}**" in heading, "the question in the source's own words"
-        shown = [c for c in cells[start:end] if c.cell_type == "code" and c.source.strip() == f"drill.DrillView(found, question={question.number})"]
+        assert f"**问题{question.number}: {question.asked_zh}**" in heading, (
+            "the question in the source's own words"
+        )
+        shown = [
+            c
+            for c in cells[start:end]
+            if c.cell_type == "code"
+            and c.source.strip() == f"drill.DrillView(found, question={question.number})"
+        ]
         assert len(shown) == 1, f"question {question.number}: its answer comes from helpers.drill, once"
         plain = [o.data["text/plain"] for o in shown[0].outputs if o.output_type == "execute_result"]
-        assert plain == [drill.DrillView(FOUND, question=question.number)._repr_mimebundle_()["text/plain"]], "committed executed, with the widget's fixed text"
+        assert plain == [
+            drill.DrillView(FOUND, question=question.number)._repr_mimebundle_()["text/plain"]
+        ], "committed executed, with the widget's fixed text"
 
 
 def test_the_gaps_are_what_no_notebook_recorded_and_name_the_notebook_to_run():
-    recorded = {name: {**FOUND.get(name, {"value": None}), "source": "NN_some_notebook"} for name in evidence.KEYS}
-    assert drill.gaps(recorded) == {}, "everything recorded by its notebook: nothing to say, whatever the course's list of names"
+    recorded = {
+        name: {**FOUND.get(name, {"value": None}), "source": "NN_some_notebook"} for name in evidence.KEYS
+    }
+    assert drill.gaps(recorded) == {}, (
+        "everything recorded by its notebook: nothing to say, whatever the course's list of names"
+    )
     partly = {name: value for name, value in recorded.items() if name != "transport.bytes"}
     partly["server.first_byte"] = {**partly["server.first_byte"], "source": "11 (quick)"}
-    assert drill.gaps(partly) == {"server.first_byte": "measured here, quickly", "transport.bytes": "not measured yet"}
+    assert drill.gaps(partly) == {
+        "server.first_byte": "measured here, quickly",
+        "transport.bytes": "not measured yet",
+    }
     assert drill.recorded_by("transport.bytes") == "07" and drill.recorded_by("agent.stopped_stream") == "05"

@@ -15,7 +15,15 @@ from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
-from helpers.embedded_model import MODEL_NAME, OFFLINE_API_KEY, LazyModel, chat_model, is_embedded, reply_for, tokenize
+from helpers.embedded_model import (
+    MODEL_NAME,
+    OFFLINE_API_KEY,
+    LazyModel,
+    chat_model,
+    is_embedded,
+    reply_for,
+    tokenize,
+)
 from helpers.sse import parse
 
 AUTH = {"Authorization": f"Bearer {OFFLINE_API_KEY}"}
@@ -78,17 +86,29 @@ def test_invoke_and_ainvoke_return_the_whole_reply(llm, run):
 
 
 def test_wire_format_is_openai_compatible(model):
-    body = {"model": MODEL_NAME, "messages": user("hi"), "stream": True, "stream_options": {"include_usage": True}}
+    body = {
+        "model": MODEL_NAME,
+        "messages": user("hi"),
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     raw = httpx.post(f"{model.base_url}/chat/completions", json=body, headers=AUTH).content
     events = parse(raw)
     assert events[-1].data == "[DONE]"
     chunks = [json.loads(e.data) for e in events[:-1]]
-    assert chunks[0]["object"] == "chat.completion.chunk" and chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert (
+        chunks[0]["object"] == "chat.completion.chunk"
+        and chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    )
     assert {"id", "created", "model"} <= chunks[1].keys()
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
     assert all(chunk["usage"] is None for chunk in chunks[:-1])  # null on every chunk but the last
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] == len(reply_for("hi"))
-    reply = httpx.post(f"{model.base_url}/chat/completions", json={**body, "stream": False, "stream_options": None}, headers=AUTH).json()
+    reply = httpx.post(
+        f"{model.base_url}/chat/completions",
+        json={**body, "stream": False, "stream_options": None},
+        headers=AUTH,
+    ).json()
     assert reply["choices"][0]["message"]["role"] == "assistant"
 
 
@@ -103,7 +123,9 @@ def test_max_tokens_cuts_with_finish_reason_length(client):
 
 def test_a_two_turn_conversation_gets_a_real_second_answer(llm):
     first = llm.invoke("What is WebSocket?").content
-    second = llm.invoke([HumanMessage("What is WebSocket?"), AIMessage(first), HumanMessage("When should I choose it?")])
+    second = llm.invoke(
+        [HumanMessage("What is WebSocket?"), AIMessage(first), HumanMessage("When should I choose it?")]
+    )
     assert second.content and second.content != first
     assert "What is WebSocket?" in second.content  # it saw the earlier turn
     assert "WebSocket" in second.content.split("”", 1)[1]  # and kept its subject
@@ -112,7 +134,9 @@ def test_a_two_turn_conversation_gets_a_real_second_answer(llm):
 
 def test_the_history_is_billed_in_prompt_tokens(llm):
     one = llm.invoke("What is SSE?").usage_metadata["input_tokens"]
-    three = llm.invoke([HumanMessage("What is SSE?"), AIMessage("".join(reply_for("What is SSE?"))), HumanMessage("Why?")]).usage_metadata["input_tokens"]
+    three = llm.invoke(
+        [HumanMessage("What is SSE?"), AIMessage("".join(reply_for("What is SSE?"))), HumanMessage("Why?")]
+    ).usage_metadata["input_tokens"]
     assert three > one + len(reply_for("What is SSE?"))
 
 
@@ -141,27 +165,45 @@ def test_bind_tools_astream_yields_tool_call_chunks_that_merge_into_valid_calls(
     assert len(pieces) > 6, "the arguments must arrive in pieces"
     assert [p["index"] for p in pieces if p["name"]] == [0, 1]  # parallel calls, by index
     assert all(p["id"] is None for p in pieces if not p["name"])  # id and name come once, first
-    assert [(c["name"], c["args"]) for c in merged.tool_calls] == [("calculator", {"expression": "17 * 23"}), ("search_docs", {"query": "Last-Event-ID"})]
+    assert [(c["name"], c["args"]) for c in merged.tool_calls] == [
+        ("calculator", {"expression": "17 * 23"}),
+        ("search_docs", {"query": "Last-Event-ID"}),
+    ]
     assert merged.response_metadata["finish_reason"] == "tool_calls"
     assert merged.usage_metadata["output_tokens"] == len(pieces)
 
 
 def test_the_sdk_sees_the_real_apis_tool_call_deltas(client):
-    tools = [{"type": "function", "function": {"name": "calculator", "parameters": calculator.args_schema.model_json_schema()}}]
-    stream = client.chat.completions.create(model=MODEL_NAME, messages=user("calculate 2 * 21"), tools=tools, stream=True)
+    tools = [
+        {
+            "type": "function",
+            "function": {"name": "calculator", "parameters": calculator.args_schema.model_json_schema()},
+        }
+    ]
+    stream = client.chat.completions.create(
+        model=MODEL_NAME, messages=user("calculate 2 * 21"), tools=tools, stream=True
+    )
     deltas = [call for chunk in stream for choice in chunk.choices for call in choice.delta.tool_calls or []]
     first, rest = deltas[0], deltas[1:]
-    assert (first.index, first.type, first.function.name, first.function.arguments) == (0, "function", "calculator", "")
+    assert (first.index, first.type, first.function.name, first.function.arguments) == (
+        0,
+        "function",
+        "calculator",
+        "",
+    )
     assert first.id.startswith("call_") and all(d.id is None and d.function.name is None for d in rest)
     assert json.loads("".join(d.function.arguments for d in rest)) == {"expression": "2 * 21"}
 
 
-@pytest.mark.parametrize("choice, expected", [
-    ("none", []),
-    ("auto", ["calculator"]),
-    ("required", ["calculator"]),
-    ({"type": "function", "function": {"name": "search_docs"}}, ["search_docs"]),
-])
+@pytest.mark.parametrize(
+    "choice, expected",
+    [
+        ("none", []),
+        ("auto", ["calculator"]),
+        ("required", ["calculator"]),
+        ({"type": "function", "function": {"name": "search_docs"}}, ["search_docs"]),
+    ],
+)
 def test_tool_choice_decides_like_the_api(llm, choice, expected):
     message = llm.bind_tools([calculator, search_docs], tool_choice=choice).invoke("calculate 6 * 7")
     assert [call["name"] for call in message.tool_calls] == expected
@@ -188,10 +230,18 @@ def test_an_agent_loop_gets_an_answer_that_uses_the_tool_results(llm):
 
 
 def test_a_tool_result_without_its_call_is_refused_like_the_api_does(llm):
-    with pytest.raises(openai.BadRequestError, match="must be a response to a preceeding message with 'tool_calls'"):
+    with pytest.raises(
+        openai.BadRequestError, match="must be a response to a preceeding message with 'tool_calls'"
+    ):
         llm.invoke([HumanMessage("hi"), ToolMessage("391", tool_call_id="call_x")])
     with pytest.raises(openai.BadRequestError, match="did not have response messages"):
-        llm.invoke([HumanMessage("hi"), AIMessage("", tool_calls=[{"name": "calculator", "args": {}, "id": "call_x"}]), HumanMessage("and?")])
+        llm.invoke(
+            [
+                HumanMessage("hi"),
+                AIMessage("", tool_calls=[{"name": "calculator", "args": {}, "id": "call_x"}]),
+                HumanMessage("and?"),
+            ]
+        )
 
 
 # --- structured output ------------------------------------------------------------------------
@@ -248,7 +298,9 @@ def test_a_missing_or_wrong_key_is_a_401(model):
             wrong.chat.completions.create(model=MODEL_NAME, messages=user("hi"))
         assert caught.value.code == "invalid_api_key"
         with pytest.raises(openai.AuthenticationError, match="didn't provide an API key"):
-            wrong.chat.completions.create(model=MODEL_NAME, messages=user("hi"), extra_headers={"Authorization": openai.omit})
+            wrong.chat.completions.create(
+                model=MODEL_NAME, messages=user("hi"), extra_headers={"Authorization": openai.omit}
+            )
         with pytest.raises(openai.AuthenticationError):
             wrong.models.list()
 
@@ -260,27 +312,35 @@ def test_an_unknown_model_is_a_404(client):
     assert [m.id for m in client.models.list()] == [MODEL_NAME]
 
 
-@pytest.mark.parametrize("arguments, param", [
-    ({"messages": []}, "messages"),
-    ({"stream_options": {"include_usage": True}}, "stream_options"),
-    ({"n": 0}, "n"),
-    ({"temperature": 3}, "temperature"),
-    ({"messages": [{"role": "robot", "content": "hi"}]}, "messages[0].role"),
-    ({"tool_choice": "auto"}, "tool_choice"),
-    ({"extra_body": {"surprise": 1}}, None),
-    ({"extra_body": {"lab": {"fault": "nope"}}}, "lab.fault"),
-])
+@pytest.mark.parametrize(
+    "arguments, param",
+    [
+        ({"messages": []}, "messages"),
+        ({"stream_options": {"include_usage": True}}, "stream_options"),
+        ({"n": 0}, "n"),
+        ({"temperature": 3}, "temperature"),
+        ({"messages": [{"role": "robot", "content": "hi"}]}, "messages[0].role"),
+        ({"tool_choice": "auto"}, "tool_choice"),
+        ({"extra_body": {"surprise": 1}}, None),
+        ({"extra_body": {"lab": {"fault": "nope"}}}, "lab.fault"),
+    ],
+)
 def test_bad_parameters_are_a_400_with_the_apis_error_body(client, arguments, param):
     request = {"model": MODEL_NAME, "messages": user("hi"), **arguments}
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(**request)
     assert caught.value.param == param
-    assert set(caught.value.body) == {"message", "type", "param", "code"} and caught.value.type == "invalid_request_error"
+    assert (
+        set(caught.value.body) == {"message", "type", "param", "code"}
+        and caught.value.type == "invalid_request_error"
+    )
 
 
 def test_n_2_returns_two_choices_streamed_with_index_0_and_1(client, llm):
     whole = client.chat.completions.create(model=MODEL_NAME, messages=user("hi"), n=2)
-    assert [c.index for c in whole.choices] == [0, 1] and whole.choices[0].message.content == "".join(reply_for("hi"))
+    assert [c.index for c in whole.choices] == [0, 1] and whole.choices[0].message.content == "".join(
+        reply_for("hi")
+    )
     texts = {0: "", 1: ""}
     for chunk in client.chat.completions.create(model=MODEL_NAME, messages=user("hi"), n=2, stream=True):
         for choice in chunk.choices:
@@ -310,12 +370,15 @@ def test_responses_carry_a_request_id_and_rate_limit_headers(client):
 # --- faults -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fault, error", [
-    ("error_after", openai.APIError),
-    ("drop_after", openai.APIConnectionError),
-    ("rate_limit", openai.RateLimitError),
-    ("server_error", openai.InternalServerError),
-])
+@pytest.mark.parametrize(
+    "fault, error",
+    [
+        ("error_after", openai.APIError),
+        ("drop_after", openai.APIConnectionError),
+        ("rate_limit", openai.RateLimitError),
+        ("server_error", openai.InternalServerError),
+    ],
+)
 def test_faults_raise_the_real_client_exceptions(llm, model, fault, error, run):
     async def scenario():
         got = ""
@@ -357,7 +420,9 @@ def test_lazy_model_makes_its_model_on_first_use_only(model):
 
 
 def test_a_cancelled_sdk_stream_marks_the_record_cancelled(client, model):
-    stream = client.chat.completions.create(model=MODEL_NAME, messages=user("long"), stream=True, extra_body={"lab": {"tokens": 10_000}})
+    stream = client.chat.completions.create(
+        model=MODEL_NAME, messages=user("long"), stream=True, extra_body={"lab": {"tokens": 10_000}}
+    )
     for i, _ in enumerate(stream):
         if i == 5:
             break
@@ -366,5 +431,7 @@ def test_a_cancelled_sdk_stream_marks_the_record_cancelled(client, model):
     deadline = time.monotonic() + 10
     while record.status == "running" and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert record.status == "cancelled", f"still {record.status} 10 s after the client closed ({record.tokens_sent} tokens sent)"
+    assert record.status == "cancelled", (
+        f"still {record.status} 10 s after the client closed ({record.tokens_sent} tokens sent)"
+    )
     assert record.tokens_sent < 10_000

@@ -36,7 +36,12 @@ SOLUTIONS = NOTEBOOK_DIR / "solutions"
 def solution(name: str) -> dict:
     """The names a solution file defines, as `%load` and running the cell would."""
     namespace = {"__name__": f"solution_{name}"}
-    exec(compile((SOLUTIONS / f"{name}.py").read_text(encoding="utf-8"), str(SOLUTIONS / f"{name}.py"), "exec"), namespace)
+    exec(
+        compile(
+            (SOLUTIONS / f"{name}.py").read_text(encoding="utf-8"), str(SOLUTIONS / f"{name}.py"), "exec"
+        ),
+        namespace,
+    )
     return namespace
 
 
@@ -111,12 +116,25 @@ def test_01_the_solution_passes(run):
     passes(run, exercises.check_sentences, solution("01_sentences")["sentences"])
 
 
-@pytest.mark.parametrize("answer, words", [
-    (eager_sentences, ["you yielded 'Streaming is fast.' when the stream had produced 9 of its 9 tokens", "its end arrived in token 3"]),
-    (token_by_token, ["you yielded ['Stream', 'ing is', 'fast.'", "expected ['Streaming is fast.'"]),
-    (no_last_sentence, ["expected ['Streaming is fast.', 'It shows the first words early!', 'Does it help?', 'Yes']"]),
-    (list_of_sentences, ["must be an async generator function", "a plain function"]),
-], ids=lambda a: getattr(a, "__name__", ""))
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (
+            eager_sentences,
+            [
+                "you yielded 'Streaming is fast.' when the stream had produced 9 of its 9 tokens",
+                "its end arrived in token 3",
+            ],
+        ),
+        (token_by_token, ["you yielded ['Stream', 'ing is', 'fast.'", "expected ['Streaming is fast.'"]),
+        (
+            no_last_sentence,
+            ["expected ['Streaming is fast.', 'It shows the first words early!', 'Does it help?', 'Yes']"],
+        ),
+        (list_of_sentences, ["must be an async generator function", "a plain function"]),
+    ],
+    ids=lambda a: getattr(a, "__name__", ""),
+)
 def test_01_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_sentences, answer, words=words)
 
@@ -198,13 +216,33 @@ def test_02_the_solution_passes(run):
     passes(run, exercises.check_events, solution("02_events")["events"])
 
 
-@pytest.mark.parametrize("answer, words", [
-    (tutorial_decoder, ["(the whole stream in one chunk) you yielded []", "a browser dispatches [('token', '你好')"]),
-    (course_decoder, ["calls helpers.sse.Decoder"]),
-    (line_decoder(decode_each_chunk=True, cr_then_lf_is_one=True), ["raised UnicodeDecodeError", "split after byte"]),
-    (line_decoder(), ["split after byte 24", "you yielded [('message', '你好')", "a browser dispatches [('token', '你好')"]),
-    (line_decoder(cr_then_lf_is_one=True, wait_after_cr=True), ["you yielded it only after reading chunk", "ended with CR, which ends a line by itself"]),
-], ids=["tutorial", "course-decoder", "decodes-each-chunk", "crlf-split-is-two-line-ends", "waits-after-cr"])
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (
+            tutorial_decoder,
+            ["(the whole stream in one chunk) you yielded []", "a browser dispatches [('token', '你好')"],
+        ),
+        (course_decoder, ["calls helpers.sse.Decoder"]),
+        (
+            line_decoder(decode_each_chunk=True, cr_then_lf_is_one=True),
+            ["raised UnicodeDecodeError", "split after byte"],
+        ),
+        (
+            line_decoder(),
+            [
+                "split after byte 24",
+                "you yielded [('message', '你好')",
+                "a browser dispatches [('token', '你好')",
+            ],
+        ),
+        (
+            line_decoder(cr_then_lf_is_one=True, wait_after_cr=True),
+            ["you yielded it only after reading chunk", "ended with CR, which ends a line by itself"],
+        ),
+    ],
+    ids=["tutorial", "course-decoder", "decodes-each-chunk", "crlf-split-is-two-line-ends", "waits-after-cr"],
+)
 def test_02_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_events, answer, words=words)
 
@@ -245,12 +283,22 @@ def test_03_the_solution_passes(run):
     passes(run, exercises.check_first_token, solution("03_first_token")["first_token_and_total"])
 
 
-@pytest.mark.parametrize("answer, words", [
-    (first_chunk, ["but the first token event was complete only", "a comment, a `retry` field, a `step` event and the first half"]),
-    (first_event_of_any_type, ["but the first token event was complete only"]),
-    (after_the_whole_body, ["the first figure was taken too late"]),
-    (not_async, ["is a plain `def`"]),
-], ids=lambda a: getattr(a, "__name__", ""))
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (
+            first_chunk,
+            [
+                "but the first token event was complete only",
+                "a comment, a `retry` field, a `step` event and the first half",
+            ],
+        ),
+        (first_event_of_any_type, ["but the first token event was complete only"]),
+        (after_the_whole_body, ["the first figure was taken too late"]),
+        (not_async, ["is a plain `def`"]),
+    ],
+    ids=lambda a: getattr(a, "__name__", ""),
+)
 def test_03_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_first_token, answer, words=words)
 
@@ -332,15 +380,26 @@ def test_04_the_solution_passes(run):
     passes(run, exercises.check_relay, solution("04_relay")["relay"])
 
 
-@pytest.mark.parametrize("answer, words", [
-    (relay_counting_chunks_as_tokens, ["`done` says tokens=", "that is the number of chunks"]),
-    (relay_of_every_chunk, ["token events; the model sent", "chunks that carried text", "the role, the finish reason, the usage"]),
-    (relay_of_raw_text, ["which is not JSON"]),
-    (relay_after_the_end, ["waited 5 s, and no token event came out of the relay meanwhile"]),
-    (relay_with_a_bare_done, ["without a `data:` line, which a browser never dispatches"]),
-    (relay_of_server_sent_events, ["(ServerSentEvent)", "framed for the wire"]),
-    (relay_that_never_asks, ["the second model was never asked"]),
-], ids=lambda a: getattr(a, "__name__", ""))
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (relay_counting_chunks_as_tokens, ["`done` says tokens=", "that is the number of chunks"]),
+        (
+            relay_of_every_chunk,
+            [
+                "token events; the model sent",
+                "chunks that carried text",
+                "the role, the finish reason, the usage",
+            ],
+        ),
+        (relay_of_raw_text, ["which is not JSON"]),
+        (relay_after_the_end, ["waited 5 s, and no token event came out of the relay meanwhile"]),
+        (relay_with_a_bare_done, ["without a `data:` line, which a browser never dispatches"]),
+        (relay_of_server_sent_events, ["(ServerSentEvent)", "framed for the wire"]),
+        (relay_that_never_asks, ["the second model was never asked"]),
+    ],
+    ids=lambda a: getattr(a, "__name__", ""),
+)
 def test_04_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_relay, answer, words=words)
 
@@ -381,11 +440,24 @@ def test_05_the_solution_passes(run, model):
     passes(run, exercises.check_final_fields, solution("05_final_fields")["final_fields"])
 
 
-@pytest.mark.parametrize("answer, words", [
-    (fields_at_the_end, ["'title' could no longer change after partial 6 of 11", "only after partial 11"]),
-    (fields_at_first_sight, ["you yielded title='' after partial 2 of 11", "grew to 'Stream stops after the first token'"]),
-    (fields_final_and_again_at_the_end, ["you yielded 'title' twice: after partial 6 and after partial 11"]),
-], ids=lambda a: getattr(a, "__name__", ""))
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (
+            fields_at_the_end,
+            ["'title' could no longer change after partial 6 of 11", "only after partial 11"],
+        ),
+        (
+            fields_at_first_sight,
+            ["you yielded title='' after partial 2 of 11", "grew to 'Stream stops after the first token'"],
+        ),
+        (
+            fields_final_and_again_at_the_end,
+            ["you yielded 'title' twice: after partial 6 and after partial 11"],
+        ),
+    ],
+    ids=lambda a: getattr(a, "__name__", ""),
+)
 def test_05_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_final_fields, answer, words=words)
 
@@ -410,7 +482,9 @@ def follow_app(*, event_id, parse_id, not_found=True, after_done=True, check_str
 
             async def events():
                 async for stored in store.follow(stream_id, after):
-                    yield encode(json.dumps(stored.data), event=stored.event, id=event_id(stream_id, stored.seq))
+                    yield encode(
+                        json.dumps(stored.data), event=stored.event, id=event_id(stream_id, stored.seq)
+                    )
 
             return StreamingResponse(events(), media_type="text/event-stream")
 
@@ -427,14 +501,35 @@ def test_06_the_solution_passes(run):
     passes(run, exercises.check_resume_ids, solution("06_resume_ids")["make_app"])
 
 
-@pytest.mark.parametrize("answer, words", [
-    (follow_app(event_id=lambda s, n: None, parse_id=by_number), ["your events carry no `id:`", "the reader got event 1 twice"]),
-    (follow_app(event_id=lambda s, n: f"{s}.{n}", parse_id=lambda i, s: by_number(i, s) - 1), ["after a drop at event 1 of 15", "expected 2 to 15, each once"]),
-    (follow_app(event_id=lambda s, n: str(n), parse_id=by_number), ["the id of another stream's 5th event, got 200", "does not say which stream"]),
-    (follow_app(event_id=lambda s, n: f"{s}.{n}", parse_id=by_number, after_done=False), ["a reconnect with the id of `done`", "got 200 and 0 events, then nothing for 5 s"]),
-    (follow_app(event_id=lambda s, n: f"{s}.{n}", parse_id=lambda i, s: by_number(i, s) if i.startswith(s + ".") else 0 / 0),
-     ["the id of another stream's 5th event, got 500"]),
-], ids=["no-ids", "off-by-one", "ids-without-the-stream", "no-204-after-done", "crashes-on-a-foreign-id"])
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (
+            follow_app(event_id=lambda s, n: None, parse_id=by_number),
+            ["your events carry no `id:`", "the reader got event 1 twice"],
+        ),
+        (
+            follow_app(event_id=lambda s, n: f"{s}.{n}", parse_id=lambda i, s: by_number(i, s) - 1),
+            ["after a drop at event 1 of 15", "expected 2 to 15, each once"],
+        ),
+        (
+            follow_app(event_id=lambda s, n: str(n), parse_id=by_number),
+            ["the id of another stream's 5th event, got 200", "does not say which stream"],
+        ),
+        (
+            follow_app(event_id=lambda s, n: f"{s}.{n}", parse_id=by_number, after_done=False),
+            ["a reconnect with the id of `done`", "got 200 and 0 events, then nothing for 5 s"],
+        ),
+        (
+            follow_app(
+                event_id=lambda s, n: f"{s}.{n}",
+                parse_id=lambda i, s: by_number(i, s) if i.startswith(s + ".") else 0 / 0,
+            ),
+            ["the id of another stream's 5th event, got 500"],
+        ),
+    ],
+    ids=["no-ids", "off-by-one", "ids-without-the-stream", "no-204-after-done", "crashes-on-a-foreign-id"],
+)
 def test_06_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_resume_ids, answer, words=words)
 
@@ -447,13 +542,20 @@ def test_06_an_id_past_the_end_and_an_id_that_is_not_one_are_refused(run):
         return int(number) if number.isdigit() else 0  # garbage: replays from the start
 
     words = ["Last-Event-ID", "(an id past the last event)", "bad input gets a 4xx before the stream"]
-    fails(run, exercises.check_resume_ids, follow_app(event_id=lambda s, n: f"{s}.{n}", parse_id=lenient), words=words)
+    fails(
+        run,
+        exercises.check_resume_ids,
+        follow_app(event_id=lambda s, n: f"{s}.{n}", parse_id=lenient),
+        words=words,
+    )
 
 
 def test_06_the_course_relay_is_not_an_answer(run):
     from helpers.chat_app import create_app
 
-    fails(run, exercises.check_resume_ids, lambda store: create_app(store=store), words=["the course's relay"])
+    fails(
+        run, exercises.check_resume_ids, lambda store: create_app(store=store), words=["the course's relay"]
+    )
 
 
 # ---------------------------------------------------------------- 07 stops
@@ -480,7 +582,9 @@ async def websocket_stop_timed_from_the_start(url, token_delay, n):
 async def sse_stop_by_leaving(url, token_delay, n):
     websocket = await solution("07_stops")["stop_websocket"](url, token_delay, n)
     async with httpx.AsyncClient() as client:
-        async with aconnect_sse(client, "GET", url + "/sse", params={"prompt": "What is SSE?", "token_delay": token_delay}) as source:
+        async with aconnect_sse(
+            client, "GET", url + "/sse", params={"prompt": "What is SSE?", "token_delay": token_delay}
+        ) as source:
             async for sse in source.aiter_sse():
                 if sse.event == "token":
                     n -= 1
@@ -498,10 +602,17 @@ def test_07_the_solution_passes(run, model):
     passes(run, exercises.check_stops, solution("07_stops")["measure_stops"])
 
 
-@pytest.mark.parametrize("answer, words", [
-    (websocket_stop_timed_from_the_start, ["WebSocket latency of", "the clock started before the stop was sent"]),
-    (sse_stop_by_leaving, ["the SSE stream got no stop", "no POST /sse/{id}/stop arrived"]),
-], ids=lambda a: getattr(a, "__name__", ""))
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (
+            websocket_stop_timed_from_the_start,
+            ["WebSocket latency of", "the clock started before the stop was sent"],
+        ),
+        (sse_stop_by_leaving, ["the SSE stream got no stop", "no POST /sse/{id}/stop arrived"]),
+    ],
+    ids=lambda a: getattr(a, "__name__", ""),
+)
 def test_07_wrong_answers_fail_for_their_reason(run, model, answer, words):
     fails(run, exercises.check_stops, answer, words=words)
 
@@ -511,7 +622,9 @@ def test_07_an_overshoot_reported_as_zero_fails_where_the_server_sent_more(run, 
     try:
         run(exercises.check_stops(overshoot_not_counted))
     except NotSolvedYet as failure:
-        assert "tokens after the stop; the server sent" in str(failure) and "at token_delay=0.002" in str(failure)
+        assert "tokens after the stop; the server sent" in str(failure) and "at token_delay=0.002" in str(
+            failure
+        )
 
 
 # ---------------------------------------------------------------- 08 pings
@@ -556,11 +669,21 @@ def test_08_the_solution_passes(run):
     passes(run, exercises.check_with_pings, solution("08_with_pings")["with_pings"])
 
 
-@pytest.mark.parametrize("answer, words", [
-    (pings_with_wait_for, ["the source was cancelled while it was waiting for its next item", "were never produced"]),
-    (pings_that_leave_the_source_waiting, ["the reader left", "2 s later the source was still waiting", "generating for nobody"]),
-    (pings_after_every_item, ["you sent 1 ping;"]),
-], ids=lambda a: getattr(a, "__name__", ""))
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (
+            pings_with_wait_for,
+            ["the source was cancelled while it was waiting for its next item", "were never produced"],
+        ),
+        (
+            pings_that_leave_the_source_waiting,
+            ["the reader left", "2 s later the source was still waiting", "generating for nobody"],
+        ),
+        (pings_after_every_item, ["you sent 1 ping;"]),
+    ],
+    ids=lambda a: getattr(a, "__name__", ""),
+)
 def test_08_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_with_pings, answer, words=words)
 
@@ -570,26 +693,42 @@ def test_08_wrong_answers_fail_for_their_reason(run, answer, words):
 
 def test_09_the_check_serves_other_paces_than_the_notebook_and_its_rule_is_the_notebooks():
     assert set(NOTEBOOK_PRODUCTS) == set(CHECK_PRODUCTS)
-    differ = [name for name in CHECK_PRODUCTS if rule(NOTEBOOK_PRODUCTS[name].wait_saved, False) != rule(CHECK_PRODUCTS[name].wait_saved, False)]
+    differ = [
+        name
+        for name in CHECK_PRODUCTS
+        if rule(NOTEBOOK_PRODUCTS[name].wait_saved, False) != rule(CHECK_PRODUCTS[name].wait_saved, False)
+    ]
     assert differ, "a decision copied from the notebook's run would pass"
-    assert [rule(w, False) for w in (0.05, 0.1, 0.99, 1.0)] == ["do not stream", "stream if the UI benefits", "stream if the UI benefits", "stream"]
+    assert [rule(w, False) for w in (0.05, 0.1, 0.99, 1.0)] == [
+        "do not stream",
+        "stream if the UI benefits",
+        "stream if the UI benefits",
+        "stream",
+    ]
     assert rule(5.0, True) == "do not stream"
 
 
 async def decided_from_the_notebooks_run(products):
-    return {"autocomplete": {"wait_saved": 0.04, "decision": "do not stream"},
-            "support chat": {"wait_saved": 0.6, "decision": "stream if the UI benefits"},
-            "invoice extraction": {"wait_saved": 1.2, "decision": "do not stream"}}
+    return {
+        "autocomplete": {"wait_saved": 0.04, "decision": "do not stream"},
+        "support chat": {"wait_saved": 0.6, "decision": "stream if the UI benefits"},
+        "invoice extraction": {"wait_saved": 1.2, "decision": "do not stream"},
+    }
 
 
 async def whole_result_ignored(products):
-    return await solution("09_decide")["decide"]({name: dict(p, needs_whole_result=False) for name, p in products.items()})
+    return await solution("09_decide")["decide"](
+        {name: dict(p, needs_whole_result=False) for name, p in products.items()}
+    )
 
 
 async def totals_compared(products):
     decisions = {}
     for name, product in products.items():
-        streamed, buffered = await time_request(product["url"] + "/streamed"), await time_request(product["url"] + "/buffered")
+        streamed, buffered = (
+            await time_request(product["url"] + "/streamed"),
+            await time_request(product["url"] + "/buffered"),
+        )
         saved = buffered.total - streamed.total
         decisions[name] = {"wait_saved": saved, "decision": rule(saved, product["needs_whole_result"])}
     return decisions
@@ -597,19 +736,35 @@ async def totals_compared(products):
 
 async def labels_of_its_own(products):
     decisions = await solution("09_decide")["decide"](products)
-    return {name: dict(d, decision="yes" if d["decision"] == "stream" else "no") for name, d in decisions.items()}
+    return {
+        name: dict(d, decision="yes" if d["decision"] == "stream" else "no") for name, d in decisions.items()
+    }
 
 
 def test_09_the_solution_passes(run):
     passes(run, exercises.check_decide, solution("09_decide")["decide"])
 
 
-@pytest.mark.parametrize("answer, words", [
-    (decided_from_the_notebooks_run, ["the server saw no GET autocomplete/streamed", "measured, on both routes"]),
-    (whole_result_ignored, ["for 'invoice extraction' you decided", "for a client that needs the whole result", "says 'do not stream'"]),
-    (totals_compared, ["for 'support chat' you measured", "after the streamed one's first token"]),
-    (labels_of_its_own, ["the decisions of notebook 09's table are"]),
-], ids=lambda a: getattr(a, "__name__", ""))
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (
+            decided_from_the_notebooks_run,
+            ["the server saw no GET autocomplete/streamed", "measured, on both routes"],
+        ),
+        (
+            whole_result_ignored,
+            [
+                "for 'invoice extraction' you decided",
+                "for a client that needs the whole result",
+                "says 'do not stream'",
+            ],
+        ),
+        (totals_compared, ["for 'support chat' you measured", "after the streamed one's first token"]),
+        (labels_of_its_own, ["the decisions of notebook 09's table are"]),
+    ],
+    ids=lambda a: getattr(a, "__name__", ""),
+)
 def test_09_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_decide, answer, words=words)
 
@@ -629,7 +784,11 @@ def server_app(*, frame, delay_factor=1.0, headers=None, done="event: done\ndata
                     yield frame(token)
                 yield done
 
-            return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"} if headers is None else headers)
+            return StreamingResponse(
+                events(),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache"} if headers is None else headers,
+            )
 
         return app
 
@@ -648,13 +807,12 @@ async def client_until_the_close(url):
 
 async def client_that_ends_on_empty_json(url):
     tokens = []
-    async with httpx.AsyncClient() as client:
-        async with aconnect_sse(client, "GET", url) as source:
-            async for sse in source.aiter_sse():
-                if sse.data == "{}":  # the end recognised by its payload
-                    return tokens
-                if sse.event == "token":
-                    tokens.append(sse.data)
+    async with httpx.AsyncClient() as client, aconnect_sse(client, "GET", url) as source:
+        async for sse in source.aiter_sse():
+            if sse.data == "{}":  # the end recognised by its payload
+                return tokens
+            if sse.event == "token":
+                tokens.append(sse.data)
     return tokens
 
 
@@ -663,14 +821,39 @@ def test_11_the_solution_passes(run):
     passes(run, exercises.check_server_and_client, answer["make_app"], answer["read_tokens"])
 
 
-@pytest.mark.parametrize("make_app, read_tokens, words", [
-    (server_app(frame=lambda t: f"event: token\ndata: {t}\n\n"), None, ["a browser received the token events ['Hello', ' {}', ' two', ''"]),
-    (server_app(frame=lines_frame, done="event: done\n\n"), None, ["the last is not `done`"]),
-    (server_app(frame=lines_frame, delay_factor=0), None, ["token events arrived within", "0.1 s apart"]),
-    (server_app(frame=lines_frame, headers={}), None, ["Cache-Control: (none)"]),
-    (None, client_until_the_close, ["had not returned 5 s after the server sent `done`", "not the close"]),
-    (None, client_that_ends_on_empty_json, ["read_tokens returned []"]),
-], ids=["data-line-per-token", "bare-done", "no-pacing", "no-cache-header", "reads-until-the-close", "ends-on-empty-json"])
+@pytest.mark.parametrize(
+    "make_app, read_tokens, words",
+    [
+        (
+            server_app(frame=lambda t: f"event: token\ndata: {t}\n\n"),
+            None,
+            ["a browser received the token events ['Hello', ' {}', ' two', ''"],
+        ),
+        (server_app(frame=lines_frame, done="event: done\n\n"), None, ["the last is not `done`"]),
+        (server_app(frame=lines_frame, delay_factor=0), None, ["token events arrived within", "0.1 s apart"]),
+        (server_app(frame=lines_frame, headers={}), None, ["Cache-Control: (none)"]),
+        (
+            None,
+            client_until_the_close,
+            ["had not returned 5 s after the server sent `done`", "not the close"],
+        ),
+        (None, client_that_ends_on_empty_json, ["read_tokens returned []"]),
+    ],
+    ids=[
+        "data-line-per-token",
+        "bare-done",
+        "no-pacing",
+        "no-cache-header",
+        "reads-until-the-close",
+        "ends-on-empty-json",
+    ],
+)
 def test_11_wrong_answers_fail_for_their_reason(run, make_app, read_tokens, words):
     answer = solution("11_server_and_client")
-    fails(run, exercises.check_server_and_client, make_app or answer["make_app"], read_tokens or answer["read_tokens"], words=words)
+    fails(
+        run,
+        exercises.check_server_and_client,
+        make_app or answer["make_app"],
+        read_tokens or answer["read_tokens"],
+        words=words,
+    )

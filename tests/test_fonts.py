@@ -7,9 +7,9 @@ import matplotlib
 import pytest
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from helpers import fonts  # noqa: E402
+from helpers import fonts
 
 
 def draw(title: str, xlabel: str) -> list[str]:
@@ -52,7 +52,9 @@ def test_chinese_text_in_the_default_font_is_a_flood_of_missing_glyphs():
 
 def test_with_a_cjk_font_chinese_labels_draw_every_glyph(capsys):
     if fonts.find_cjk_font() is None:
-        pytest.skip(f"no CJK font installed here ({fonts.INSTALL_HINT}); the fallback test covers this machine")
+        pytest.skip(
+            f"no CJK font installed here ({fonts.INSTALL_HINT}); the fallback test covers this machine"
+        )
     label = fonts.chinese_labels()
     assert label.chinese and label.font in matplotlib.rcParams["font.family"]
     assert label("首字节时间", "time to first byte") == "首字节时间"
@@ -93,6 +95,8 @@ def test_notebook_11_draws_its_figure_with_chinese_labels_and_no_missing_glyph_w
     figure = [c for c in cells if c.cell_type == "code" and "chinese_labels()" in c.source]
     assert len(figure) == 1, "notebook 11 labels one figure through helpers.fonts.chinese_labels"
     outputs = figure[0].outputs
-    assert any("image/png" in o.get("data", {}) for o in outputs), "the figure was drawn when the notebook was executed"
+    assert any("image/png" in o.get("data", {}) for o in outputs), (
+        "the figure was drawn when the notebook was executed"
+    )
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "missing from" not in printed and "Glyph" not in printed, printed[:300]

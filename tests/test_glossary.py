@@ -10,7 +10,18 @@ from helpers.glossary import PLANNED, TERMS, Term
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # The words the source material and interviewers use; each must map to a course term.
-SOURCE_TERMS = ["流式输出", "首字节时间", "断点续传", "背压", "心跳", "服务端推送", "长连接", "事件流", "限流", "重连"]
+SOURCE_TERMS = [
+    "流式输出",
+    "首字节时间",
+    "断点续传",
+    "背压",
+    "心跳",
+    "服务端推送",
+    "长连接",
+    "事件流",
+    "限流",
+    "重连",
+]
 
 
 def notebook_text(path) -> str:
@@ -42,8 +53,10 @@ def test_the_source_materials_words_are_all_there():
     by_en = {t.en: t.notebook for t in TERMS}
     # each term points at the notebook that teaches it, not only at one that mentions it
     assert by_en["tool call"] == by_en["structured output"] == "05"
-    assert by_en["backpressure"] == by_en["reverse proxy"] == by_en["proxy buffering"] == "08"  # 07 states it, 08 measures it
-    assert by_en["sticky session"] == by_en["stream store"] == "06"  # 06 runs replicas behind a balancer; 08 names them once
+    # 07 states it, 08 measures it
+    assert by_en["backpressure"] == by_en["reverse proxy"] == by_en["proxy buffering"] == "08"
+    # 06 runs replicas behind a balancer; 08 names them once
+    assert by_en["sticky session"] == by_en["stream store"] == "06"
     assert by_en["grader"] == "10"
 
 
@@ -51,7 +64,9 @@ def test_every_notebook_of_the_course_teaches_terms_and_none_is_pending():
     assert {nb.number for nb in course.NOTEBOOKS} <= {t.notebook for t in TERMS}
     existing = {nb.number for nb in course.NOTEBOOKS if nb.path.exists()}
     assert not set(PLANNED) & existing, f"written now, no longer planned: {sorted(set(PLANNED) & existing)}"
-    assert set(glossary.pending()) <= set(PLANNED), "a term points at a notebook that is neither written nor planned"
+    assert set(glossary.pending()) <= set(PLANNED), (
+        "a term points at a notebook that is neither written nor planned"
+    )
 
 
 @pytest.mark.parametrize("number", sorted({t.notebook for t in TERMS}))
@@ -60,10 +75,14 @@ def test_every_term_appears_in_the_notebook_it_points_to(number):
     notebook = next((nb for nb in course.NOTEBOOKS if nb.number == number), None)
     if notebook is None or not notebook.path.exists():
         names = ", ".join(t.en for t in terms)
-        print(f"pending: notebook {number} ({PLANNED.get(number, 'not in the plan')}) is not written yet; its terms: {names}")
+        print(
+            f"pending: notebook {number} ({PLANNED.get(number, 'not in the plan')}) is not written yet; its terms: {names}"
+        )
         pytest.skip(f"pending until notebook {number} exists: {names}")
     missing = not_mentioned(terms, notebook.path)
-    assert not missing, f"{notebook.filename} never mentions {missing}: fix the term, or add the notebook's own spelling to its `spellings`"
+    assert not missing, (
+        f"{notebook.filename} never mentions {missing}: fix the term, or add the notebook's own spelling to its `spellings`"
+    )
 
 
 def test_the_check_finds_a_term_a_notebook_does_not_teach():
@@ -120,7 +139,9 @@ def test_the_widget_filters_in_either_language_and_its_plain_text_is_fixed():
     view.search.value = ""
     assert view.table.value == everything
     assert view._repr_mimebundle_()["text/plain"] == plain
-    assert glossary.GlossaryView(glossary.TERMS[:3])._repr_mimebundle_()["text/plain"] == plain, "a stored output must not change when terms are added"
+    assert glossary.GlossaryView(glossary.TERMS[:3])._repr_mimebundle_()["text/plain"] == plain, (
+        "a stored output must not change when terms are added"
+    )
     assert "application/vnd.jupyter.widget-view+json" in view._repr_mimebundle_()
 
 

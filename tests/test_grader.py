@@ -20,12 +20,24 @@ CHECK_NAMES = [name for name, _, _ in grader.CHECKS]
 # words of the observation that only the right reason produces.
 UNSOLVED = {
     "framing": (True, ["arrived exactly", "with line breaks"]),
-    "error-event": (False, ["arrived as `event: error`", "{\"type\": \"error\""]),
+    "error-event": (False, ["arrived as `event: error`", '{"type": "error"']),
     "post-route": (False, ["`new EventSource('/chat-stream')`", "GET /chat-stream answers 405"]),
-    "final-event": (False, ["graceful shutdown after 5 tokens", '`done` still arrived ({"type": "done"})', "`finally`"]),
-    "resume": (False, ["no event carries an `id:`", "start the answer again from its first token", "2 generations"]),
+    "final-event": (
+        False,
+        ["graceful shutdown after 5 tokens", '`done` still arrived ({"type": "done"})', "`finally`"],
+    ),
+    "resume": (
+        False,
+        ["no event carries an `id:`", "start the answer again from its first token", "2 generations"],
+    ),
     "stop": (False, ["dropping it is the only way to stop the model", "no POST /streams"]),
-    "validation": (False, ["an empty prompt (POST /chat-stream?message=) got 200 text/event-stream", "the model was asked 2 times"]),
+    "validation": (
+        False,
+        [
+            "an empty prompt (POST /chat-stream?message=) got 200 text/event-stream",
+            "the model was asked 2 times",
+        ],
+    ),
     "prompt-in-url": (False, ["'POST /chat-stream?message=%E8%AF%B7", "45,026-byte request line"]),
     "leaks": (False, ["'Error code: 500 - The model failed before answering.'", "no request_id"]),
 }
@@ -84,49 +96,80 @@ def grade_one(run, folder, check) -> grader.Result:
     return result
 
 
-def test_tokens_written_raw_break_the_framing(run, model, tmp_path):
-    folder = mutant(tmp_path, STARTING, {"json.dumps({'type': 'content', 'data': chunk.content})": "chunk.content"})
-    result = grade_one(run, folder, "framing")
-    assert not result.passed and "differs from the model's" in result.observed, result.line()
+# Each mutant: the folder it starts from, the edit that puts one fault back (old text: new text),
+# the file edited, the check that must fail, and words of the observation only that fault produces.
+MUTANTS = [
+    pytest.param(
+        STARTING,
+        {"json.dumps({'type': 'content', 'data': chunk.content})": "chunk.content"},
+        "app.py",
+        "framing",
+        "differs from the model's",
+        id="tokens-written-raw-break-the-framing",
+    ),
+    pytest.param(
+        SOLUTION,
+        {'await store.append(stream_id, "stream_error", ': 'await store.append(stream_id, "error", '},
+        "app.py",
+        "error-event",
+        "`event: error`",
+        id="a-failure-named-error-collides",
+    ),
+    pytest.param(
+        SOLUTION,
+        {'source = new EventSource("." + url);': 'source = new EventSource("/streams");'},
+        "static/index.html",
+        "post-route",
+        "GET /streams answers 405",
+        id="a-page-that-opens-eventsource-on-the-post-route-is-caught",
+    ),
+    pytest.param(
+        SOLUTION,
+        {
+            "    resume = last_event_id or last_event_id_query\n": "    resume = None  # mutant: Last-Event-ID ignored\n"
+        },
+        "app.py",
+        "resume",
+        "events the client already had",
+        id="ignoring-last-event-id-repeats-events",
+    ),
+    pytest.param(
+        SOLUTION,
+        {"        generations[stream_id][1].set()\n": "        pass  # mutant: the stop reaches nothing\n"},
+        "app.py",
+        "stop",
+        "the model was still generating",
+        id="a-stop-that-leaves-the-model-running-is-caught",
+    ),
+    pytest.param(
+        SOLUTION,
+        {"    if len(body.prompt) > MAX_PROMPT_CHARS:": "    if False:  # mutant: no limit"},
+        "app.py",
+        "validation",
+        "a prompt of 100,000 characters got 201 (expected 413)",
+        id="a-missing-size-limit-lets-a-huge-prompt-start-a-stream",
+    ),
+    pytest.param(
+        SOLUTION,
+        {
+            '        log.error("%s stream %s failed: %s: %s", request_id, stream_id, type(exc).__name__, exc)\n': (
+                "        USER_MESSAGES[code] = str(exc)  # mutant: the exception's text for the user\n"
+            ),
+        },
+        "app.py",
+        "leaks",
+        "the exception's own text",
+        id="the-exception-text-in-an-error-event-is-a-leak",
+    ),
+]
 
 
-def test_a_failure_named_error_collides(run, model, tmp_path):
-    folder = mutant(tmp_path, SOLUTION, {'await store.append(stream_id, "stream_error", ': 'await store.append(stream_id, "error", '})
-    result = grade_one(run, folder, "error-event")
-    assert not result.passed and "`event: error`" in result.observed, result.line()
-
-
-def test_a_page_that_opens_eventsource_on_the_post_route_is_caught(run, model, tmp_path):
-    folder = mutant(tmp_path, SOLUTION, {'source = new EventSource("." + url);': 'source = new EventSource("/streams");'}, "static/index.html")
-    result = grade_one(run, folder, "post-route")
-    assert not result.passed and "GET /streams answers 405" in result.observed, result.line()
-
-
-def test_ignoring_last_event_id_repeats_events(run, model, tmp_path):
-    folder = mutant(tmp_path, SOLUTION, {"    resume = last_event_id or last_event_id_query\n": "    resume = None  # mutant: Last-Event-ID ignored\n"})
-    result = grade_one(run, folder, "resume")
-    assert not result.passed and "events the client already had" in result.observed, result.line()
-
-
-def test_a_stop_that_leaves_the_model_running_is_caught(run, model, tmp_path):
-    folder = mutant(tmp_path, SOLUTION, {"        generations[stream_id][1].set()\n": "        pass  # mutant: the stop reaches nothing\n"})
-    result = grade_one(run, folder, "stop")
-    assert not result.passed and "the model was still generating" in result.observed, result.line()
-
-
-def test_a_missing_size_limit_lets_a_huge_prompt_start_a_stream(run, model, tmp_path):
-    folder = mutant(tmp_path, SOLUTION, {"    if len(body.prompt) > MAX_PROMPT_CHARS:": "    if False:  # mutant: no limit"})
-    result = grade_one(run, folder, "validation")
-    assert not result.passed and "a prompt of 100,000 characters got 201 (expected 413)" in result.observed, result.line()
-
-
-def test_the_exception_text_in_an_error_event_is_a_leak(run, model, tmp_path):
-    folder = mutant(tmp_path, SOLUTION, {
-        '        log.error("%s stream %s failed: %s: %s", request_id, stream_id, type(exc).__name__, exc)\n':
-        "        USER_MESSAGES[code] = str(exc)  # mutant: the exception's text for the user\n",
-    })
-    result = grade_one(run, folder, "leaks")
-    assert not result.passed and "the exception's own text" in result.observed, result.line()
+@pytest.mark.parametrize("source, edits, file, check, observed", MUTANTS)
+def test_a_mutant_with_one_fault_put_back_fails_the_check_that_names_it(
+    run, model, tmp_path, source, edits, file, check, observed
+):
+    result = grade_one(run, mutant(tmp_path, source, edits, file), check)
+    assert not result.passed and observed in result.observed, result.line()
 
 
 # ---------------------------------------------------------------- never a traceback
@@ -145,13 +188,25 @@ def write_service(tmp_path: Path, code: str) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("code, says", [
-    ("from fastapi import FastAPI\napp = FastAPI(\n", "app.py does not import: SyntaxError: '(' was never closed (app.py, line 2)"),
-    ("import json\nraise RuntimeError('boom')\n", "app.py does not import: RuntimeError: boom (app.py, line 2)"),
-    ("import sys\nsys.exit(3)\n", "app.py does not import: SystemExit: 3 (app.py, line 2)"),
-    ("x = 1\n", "app.py defines no `app`"),
-    ("from helpers.chat_app import create_app\napp = create_app()\n", "app.py imports helpers.chat_app, the course's own relay"),
-])
+@pytest.mark.parametrize(
+    "code, says",
+    [
+        (
+            "from fastapi import FastAPI\napp = FastAPI(\n",
+            "app.py does not import: SyntaxError: '(' was never closed (app.py, line 2)",
+        ),
+        (
+            "import json\nraise RuntimeError('boom')\n",
+            "app.py does not import: RuntimeError: boom (app.py, line 2)",
+        ),
+        ("import sys\nsys.exit(3)\n", "app.py does not import: SystemExit: 3 (app.py, line 2)"),
+        ("x = 1\n", "app.py defines no `app`"),
+        (
+            "from helpers.chat_app import create_app\napp = create_app()\n",
+            "app.py imports helpers.chat_app, the course's own relay",
+        ),
+    ],
+)
 def test_a_service_that_cannot_run_gets_one_line_per_check(run, model, tmp_path, capsys, code, says):
     results = run(grader.grade(write_service(tmp_path, code)))
     lines = lines_of(capsys)
@@ -165,7 +220,7 @@ def test_a_folder_without_app_py_gets_one_line_per_check(run, model, tmp_path, c
     assert len(lines) == len(grader.CHECKS) and all("not run: no app.py in" in line for line in lines)
 
 
-CRASHING = '''
+CRASHING = """
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, StreamingResponse
 
@@ -181,7 +236,7 @@ async def follow(stream_id: str):
         yield "event: token\\nid: 1\\ndata: {\\"text\\": \\"Hello\\"}\\n\\n"
         raise RuntimeError("a bug in the middle of the stream")
     return StreamingResponse(events(), media_type="text/event-stream")
-'''
+"""
 
 
 def test_a_service_that_crashes_mid_stream_gets_lines_not_tracebacks(run, model, tmp_path, capsys):
@@ -192,7 +247,7 @@ def test_a_service_that_crashes_mid_stream_gets_lines_not_tracebacks(run, model,
     assert not results["prompt-in-url"].passed and not results["resume"].passed
 
 
-HANGING = '''
+HANGING = """
 import asyncio
 from fastapi import FastAPI
 
@@ -201,7 +256,7 @@ app = FastAPI()
 @app.post("/streams")
 async def create():
     await asyncio.sleep(3600)
-'''
+"""
 
 
 def test_a_service_that_hangs_fails_the_check_after_its_timeout(run, model, tmp_path, monkeypatch):
@@ -220,4 +275,6 @@ def test_check_capstone_raises_not_solved_yet_naming_the_failures(run, model):
 def test_the_lines_hold_nothing_that_changes_between_runs(unsolved):
     # the notebook stores the unsolved lines as its output: no ports, ids or timings in them
     for result in unsolved.values():
-        assert not re.search(r"127\.0\.0\.1|:\d{4,5}\b|req_[0-9a-f]|[0-9a-f]{32}|\d\.\d+ ?s\b", result.observed), result.observed
+        assert not re.search(
+            r"127\.0\.0\.1|:\d{4,5}\b|req_[0-9a-f]|[0-9a-f]{32}|\d\.\d+ ?s\b", result.observed
+        ), result.observed

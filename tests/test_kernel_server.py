@@ -56,7 +56,7 @@ def test_sync_and_async_clients_from_a_running_loop():
 
     async def both():
         # a sync call inside a coroutine blocks this loop; the server's loop is another thread's
-        sync = httpx.get(handle.url).json()
+        sync = httpx.get(handle.url).json()  # noqa: ASYNC210 (blocking here is the point)
         async with httpx.AsyncClient() as client:
             return sync, (await client.get(handle.url)).json()
 

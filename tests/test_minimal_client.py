@@ -27,7 +27,9 @@ def read_events():
 
 
 def client_for(body: bytes) -> httpx.AsyncClient:
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body, headers={"content-type": "text/event-stream"}))
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
+    )
     return httpx.AsyncClient(transport=transport)
 
 
@@ -38,7 +40,9 @@ async def by_hand(read_events, body):
 
 async def by_httpx_sse(body):
     async with client_for(body) as client, aconnect_sse(client, "GET", "http://test/") as source:
-        return [(sse.event, sse.data) async for sse in source.aiter_sse() if sse.data or sse.event != "message"]
+        return [
+            (sse.event, sse.data) async for sse in source.aiter_sse() if sse.data or sse.event != "message"
+        ]
 
 
 def test_the_minimal_client_keeps_a_token_whose_json_is_empty(read_events, run):
@@ -50,5 +54,6 @@ def test_the_minimal_client_keeps_a_token_whose_json_is_empty(read_events, run):
 def test_the_minimal_client_reads_what_httpx_sse_reads(read_events, run, name):
     expected = run(by_httpx_sse(STREAMS[name]))
     if name == "an event with no data is not dispatched":
-        expected = [e for e in expected if e != ("token", "")]  # httpx-sse dispatches it; browsers do not (notebook 02)
+        # httpx-sse dispatches it; browsers do not (notebook 02)
+        expected = [e for e in expected if e != ("token", "")]
     assert run(by_hand(read_events, STREAMS[name])) == expected

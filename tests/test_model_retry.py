@@ -15,17 +15,17 @@ import openai
 import pytest
 
 from helpers.chat_app import USER_MESSAGES, create_app
-from helpers.embedded_model import OFFLINE_API_KEY, MODEL_NAME, reply_for
+from helpers.embedded_model import MODEL_NAME, OFFLINE_API_KEY, reply_for
 from helpers.kernel_server import serve
 from helpers.model_retry import NO_RETRY, RetryPolicy, retry_after
 from helpers.sse import parse
 
+from .support import serving
+
 
 @pytest.fixture(scope="module")
 def relay(model):
-    app = create_app()
-    with serve(app, name="test-retry-relay") as handle:
-        yield app, handle
+    yield from serving(create_app(), "test-retry-relay")
 
 
 def records_for(model, prompt):
@@ -40,7 +40,9 @@ def stream(server, prompt, **body):
 
 
 def refused(status: int, headers: dict) -> openai.APIStatusError:
-    response = httpx.Response(status, headers=headers, request=httpx.Request("POST", "http://model/v1/chat/completions"))
+    response = httpx.Response(
+        status, headers=headers, request=httpx.Request("POST", "http://model/v1/chat/completions")
+    )
     kind = {429: openai.RateLimitError, 500: openai.InternalServerError, 400: openai.BadRequestError}[status]
     return kind("refused", response=response, body=None)
 
@@ -53,14 +55,17 @@ def test_the_server_named_delay_comes_first_in_each_of_its_forms():
     assert retry_after(refused(429, {"retry-after": "2"})) == 2.0
     in_ten_seconds = email.utils.formatdate(time.time() + 10, usegmt=True)
     assert 8 < retry_after(refused(429, {"retry-after": in_ten_seconds})) <= 10
-    assert retry_after(refused(429, {})) is None and retry_after(refused(429, {"retry-after": "soon"})) is None
+    assert (
+        retry_after(refused(429, {})) is None and retry_after(refused(429, {"retry-after": "soon"})) is None
+    )
 
 
 def test_the_policy_retries_what_a_second_request_can_cure_within_its_attempts_and_budget():
     policy = RetryPolicy(attempts=3, budget=10.0, backoff=0.5, cap=8.0)
     assert policy.delay(refused(429, {"retry-after": "2"}), attempt=1) == 2.0
     assert policy.delay(refused(429, {"retry-after": "2"}), attempt=3) is None  # attempts used up
-    assert policy.delay(refused(429, {"retry-after": "30"}), attempt=1) is None  # beyond the budget: tell the user now
+    # beyond the budget: tell the user now
+    assert policy.delay(refused(429, {"retry-after": "30"}), attempt=1) is None
     assert policy.delay(refused(429, {"retry-after": "2"}), attempt=2, waited=9.0) is None
     assert policy.delay(refused(400, {}), attempt=1) is None  # a bad request stays bad
     assert policy.delay(ValueError("a bug"), attempt=1) is None
@@ -93,7 +98,10 @@ def test_the_retry_before_the_first_token(relay, model):
 def test_the_sdk_honours_the_same_retry_after_the_relay_does(model):
     """The library that does the same job: the official SDK's own retries, against the same window."""
     prompt = "What is SSE? (the SDK retries)"
-    with model.rate_limit_for(1.0), openai.OpenAI(base_url=model.base_url, api_key=OFFLINE_API_KEY, max_retries=2) as sdk:
+    with (
+        model.rate_limit_for(1.0),
+        openai.OpenAI(base_url=model.base_url, api_key=OFFLINE_API_KEY, max_retries=2) as sdk,
+    ):
         reply = sdk.chat.completions.create(model=MODEL_NAME, messages=[{"role": "user", "content": prompt}])
     assert reply.choices[0].message.content == "".join(reply_for(prompt))
     first, second = records_for(model, prompt)
@@ -159,7 +167,9 @@ def announced_retry(server, url) -> bool:
 def test_held_a_refusal_before_the_first_token_is_a_real_429_with_retry_after(relay, model, path):
     _, server = relay
     with model.rate_limit_for(30):
-        response = httpx.post(f"{server.url}{path}", json={"prompt": "What is SSE? (held)", "hold": True}, timeout=30)
+        response = httpx.post(
+            f"{server.url}{path}", json={"prompt": "What is SSE? (held)", "hold": True}, timeout=30
+        )
     assert response.status_code == 429 and response.headers["retry-after"] == "30"
     detail = response.json()["detail"]
     assert detail["code"] == "rate_limited" and detail["message"] == USER_MESSAGES["rate_limited"]
@@ -171,7 +181,11 @@ def test_without_hold_the_same_refusal_is_an_event_after_a_success_status(relay,
     _, server = relay
     with model.rate_limit_for(30):
         response = httpx.post(f"{server.url}{path}", json={"prompt": "What is SSE? (not held)"}, timeout=30)
-        body = response.content if path == "/chat" else httpx.get(server.url + response.json()["url"], timeout=30).content
+        body = (
+            response.content
+            if path == "/chat"
+            else httpx.get(server.url + response.json()["url"], timeout=30).content
+        )
     assert response.status_code == (200 if path == "/chat" else 201)
     error = [json.loads(e.data) for e in parse(body) if e.type == "stream_error"]
     assert error and error[0]["code"] == "rate_limited" and error[0]["retry_after"] == 30

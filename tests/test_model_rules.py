@@ -33,8 +33,20 @@ class Person(BaseModel):
 
 SCHEMAS = [
     Person.model_json_schema(),
-    {"type": "object", "properties": {"when": {"type": "string", "format": "date-time"}, "n": {"type": "integer", "exclusiveMinimum": 10}}, "required": ["when", "n"], "additionalProperties": False},
-    {"type": "array", "items": {"anyOf": [{"type": "null"}, {"type": "number", "maximum": -5}]}, "minItems": 4},
+    {
+        "type": "object",
+        "properties": {
+            "when": {"type": "string", "format": "date-time"},
+            "n": {"type": "integer", "exclusiveMinimum": 10},
+        },
+        "required": ["when", "n"],
+        "additionalProperties": False,
+    },
+    {
+        "type": "array",
+        "items": {"anyOf": [{"type": "null"}, {"type": "number", "maximum": -5}]},
+        "minItems": 4,
+    },
     {"type": ["null", "boolean"]},
     {"const": "fixed"},
     {"allOf": [{"type": "object", "properties": {"a": {"type": "string"}}}]},
@@ -58,9 +70,25 @@ def test_the_same_inputs_give_the_same_value():
     assert value_for(schema, cycle(["a", "b"]), "q") == value_for(schema, cycle(["a", "b"]), "q")
 
 
-CALC = {"name": "calculator", "parameters": {"type": "object", "properties": {"expression": {"type": "string"}}, "required": ["expression"]}}
-DOCS = {"name": "search_docs", "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}
-WEATHER = {"name": "getWeather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer", "minimum": 1}}}}
+CALC = {
+    "name": "calculator",
+    "parameters": {
+        "type": "object",
+        "properties": {"expression": {"type": "string"}},
+        "required": ["expression"],
+    },
+}
+DOCS = {
+    "name": "search_docs",
+    "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+}
+WEATHER = {
+    "name": "getWeather",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "days": {"type": "integer", "minimum": 1}},
+    },
+}
 
 
 def test_a_tools_keywords_are_the_words_of_its_name():
@@ -69,12 +97,21 @@ def test_a_tools_keywords_are_the_words_of_its_name():
     assert keywords_of("get_current-time") == {"curre", "time"}
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("Calculate 6 * 7", [("calculator", {"expression": "6 * 7"})]),
-    ("What is the weather in Paris for 3 days?", [("getWeather", {"city": "Paris for 3 days", "days": 3})]),
-    ("Search the docs about retry, then use the calculator for 2 + 2", [("search_docs", {"query": "retry"}), ("calculator", {"expression": "2 + 2"})]),
-    ("Tell me a story", []),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Calculate 6 * 7", [("calculator", {"expression": "6 * 7"})]),
+        (
+            "What is the weather in Paris for 3 days?",
+            [("getWeather", {"city": "Paris for 3 days", "days": 3})],
+        ),
+        (
+            "Search the docs about retry, then use the calculator for 2 + 2",
+            [("search_docs", {"query": "retry"}), ("calculator", {"expression": "2 + 2"})],
+        ),
+        ("Tell me a story", []),
+    ],
+)
 def test_auto_calls_the_tools_a_question_names_in_the_order_it_names_them(question, expected):
     calls = choose_tool_calls([CALC, DOCS, WEATHER], "auto", question, set())
     assert [(c.name, json.loads(c.arguments)) for c in calls] == expected
@@ -83,11 +120,17 @@ def test_auto_calls_the_tools_a_question_names_in_the_order_it_names_them(questi
 
 def test_tools_with_results_are_not_called_again_and_required_always_calls():
     question = "Use the calculator for 1 + 1 and search the docs for SSE"
-    assert [c.name for c in choose_tool_calls([CALC, DOCS], "auto", question, {"calculator"})] == ["search_docs"]
+    assert [c.name for c in choose_tool_calls([CALC, DOCS], "auto", question, {"calculator"})] == [
+        "search_docs"
+    ]
     assert choose_tool_calls([CALC, DOCS], "auto", question, {"calculator", "search_docs"}) == []
-    assert [c.name for c in choose_tool_calls([CALC, DOCS], "required", question, {"calculator", "search_docs"})] == ["calculator"]
+    assert [
+        c.name for c in choose_tool_calls([CALC, DOCS], "required", question, {"calculator", "search_docs"})
+    ] == ["calculator"]
     assert [c.name for c in choose_tool_calls([CALC, DOCS], "required", "hello", set())] == ["calculator"]
-    assert [c.name for c in choose_tool_calls([CALC, DOCS], "auto", question, set(), parallel=False)] == ["calculator"]
+    assert [c.name for c in choose_tool_calls([CALC, DOCS], "auto", question, set(), parallel=False)] == [
+        "calculator"
+    ]
 
 
 def test_argument_pieces_rebuild_the_json():

@@ -33,17 +33,25 @@ def error(ename, evalue):
 @pytest.fixture(scope="module")
 def notebook(tmp_path_factory):
     path = tmp_path_factory.mktemp("runner") / "sample.ipynb"
-    nb = new_notebook(cells=[
-        stored('print("took 1.5 s")', stdout("took 2.0 s\n")),  # masked by sanitize.cfg: passes
-        stored('print("hello")', stdout("hullo\n")),  # differs: fails
-        stored("1 / 0", error("ZeroDivisionError", "division by zero"), tags=["raises-exception"]),  # expected: passes
-        stored('raise ValueError("boom")', stdout("")),  # not expected to fail: fails
-        stored('# NBVAL_RAISES_EXCEPTION\nraise KeyError("x")', error("KeyError", "'x'")),  # nbval's marker: passes
-        # nbval knows the bare marker only: with text after it and no tag, the cell fails
-        stored('# NBVAL_RAISES_EXCEPTION: on purpose\nraise KeyError("x")', error("KeyError", "'x'")),
-        stored('print("a"); print("b")', stdout("a\n"), stdout("b\n")),  # streams coalesced: passes
-        stored("import sys; print('to stderr', file=sys.stderr)", stdout("")),  # stdout stored, stderr seen: fails
-    ])
+    nb = new_notebook(
+        cells=[
+            stored('print("took 1.5 s")', stdout("took 2.0 s\n")),  # masked by sanitize.cfg: passes
+            stored('print("hello")', stdout("hullo\n")),  # differs: fails
+            stored(
+                "1 / 0", error("ZeroDivisionError", "division by zero"), tags=["raises-exception"]
+            ),  # expected: passes
+            stored('raise ValueError("boom")', stdout("")),  # not expected to fail: fails
+            stored(
+                '# NBVAL_RAISES_EXCEPTION\nraise KeyError("x")', error("KeyError", "'x'")
+            ),  # nbval's marker: passes
+            # nbval knows the bare marker only: with text after it and no tag, the cell fails
+            stored('# NBVAL_RAISES_EXCEPTION: on purpose\nraise KeyError("x")', error("KeyError", "'x'")),
+            stored('print("a"); print("b")', stdout("a\n"), stdout("b\n")),  # streams coalesced: passes
+            stored(
+                "import sys; print('to stderr', file=sys.stderr)", stdout("")
+            ),  # stdout stored, stderr seen: fails
+        ]
+    )
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
     return path
@@ -51,9 +59,26 @@ def notebook(tmp_path_factory):
 
 def failing_cells_by_nbval(path: Path) -> set[int]:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rf", "--nbval", "--nbval-current-env",
-         "--nbval-sanitize-with", str(SANITIZE), "--rootdir", str(path.parent), str(path)],
-        capture_output=True, text=True, cwd=path.parent, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rf",
+            "--nbval",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            str(SANITIZE),
+            "--rootdir",
+            str(path.parent),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=path.parent,
+        timeout=300,
     )
     return {int(n) for n in re.findall(r"^FAILED \S*::Cell (\d+)", done.stdout, re.M)}
 

@@ -73,7 +73,9 @@ def test_notebook_has_the_parts_a_class_needs(path):
         check = nb.cells[i + 1]
         assert {"check", "raises-exception"} <= set(tags(check))
         assert (NOTEBOOKS / "solutions" / f"{nb.cells[i].metadata['exercise']}.py").exists()
-        assert any(f"solutions/{nb.cells[i].metadata['exercise']}.py" in c.source for c in nb.cells[i - 2 : i])
+        assert any(
+            f"solutions/{nb.cells[i].metadata['exercise']}.py" in c.source for c in nb.cells[i - 2 : i]
+        )
     ignored = [c for c in nb.cells if c.cell_type == "code" and "NBVAL_IGNORE_OUTPUT" in c.source]
     assert not ignored, "outputs are checked by nbval with a sanitize file, not ignored"
 
@@ -97,7 +99,9 @@ def completed(run):
 @pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
 def test_outputs_match_the_committed_ones_under_nbval_rules(path, notebook_runs):
     failures = nbval_failures(completed(notebook_runs[path]), SANITIZE)
-    assert not failures, f"{len(failures)} cell(s) of {path.name} fail as nbval would report them:\n\n" + "\n\n".join(failures)
+    assert not failures, (
+        f"{len(failures)} cell(s) of {path.name} fail as nbval would report them:\n\n" + "\n\n".join(failures)
+    )
 
 
 @pytest.mark.notebooks
@@ -116,5 +120,7 @@ def test_runs_twice_in_one_kernel_and_every_check_fails_empty_and_passes_solved(
                 assert errors(cell) == [], f"{where}: {errors(cell)}"
         elif "raises-exception" not in tags(cell):
             assert errors(cell) == [], f"{where}: {[(e.ename, e.evalue) for e in errors(cell)]}"
-        streams = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stderr")
+        streams = "".join(
+            o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"
+        )
         assert "Traceback" not in streams, f"{where}: a traceback leaked into the cell:\n{streams[:2000]}"

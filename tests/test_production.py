@@ -19,7 +19,8 @@ from helpers.exercises import NotSolvedYet, check_with_pings
 from helpers.kernel_server import serve
 from helpers.load_client import run_load
 from helpers.local_service import ServiceUnavailable, running_services
-from helpers.proxy_lab import Arrivals, create_app as create_proxy_lab, delivery, event_arrivals
+from helpers.proxy_lab import Arrivals, delivery, event_arrivals
+from helpers.proxy_lab import create_app as create_proxy_lab
 from helpers.sse import comment
 from helpers.worker_concurrency import biggest_step
 from helpers.worker_process import start_worker
@@ -46,13 +47,19 @@ def upstream():
 
 # --- nginx ---------------------------------------------------------------------------------
 
+
 @needs_nginx
 def test_nginx_proxies_on_loopback_keeps_its_files_in_its_folder_and_frees_everything_on_stop(upstream):
     proxy = nginx_proxy.start_proxy(upstream.port, name="test-nginx")
     folder, port, master = proxy.folder, proxy.port, psutil.Process(proxy.service.process.pid)
     try:
         assert httpx.get(proxy.url + "/").status_code == 200
-        listening = {c.laddr for p in [master, *master.children()] for c in p.net_connections("tcp") if c.status == "LISTEN"}
+        listening = {
+            c.laddr
+            for p in [master, *master.children()]
+            for c in p.net_connections("tcp")
+            if c.status == "LISTEN"
+        }
         assert listening == {("127.0.0.1", port)}
         assert {"nginx.conf", "access.log", "error.log", "proxy"} <= {p.name for p in folder.iterdir()}
         assert '"GET / HTTP/1.1" 200' in proxy.logged('"GET / ')
@@ -88,7 +95,10 @@ def test_nginx_spills_to_its_own_temp_folder_even_when_root_hands_its_worker_to_
     def big():
         return Response(body, media_type="application/octet-stream")
 
-    with serve(app, name="test-large") as server, nginx_proxy.start_proxy(server.port, name="test-nginx-root") as proxy:
+    with (
+        serve(app, name="test-large") as server,
+        nginx_proxy.start_proxy(server.port, name="test-nginx-root") as proxy,
+    ):
         with httpx.stream("GET", proxy.url + "/big", timeout=30) as response:
             time.sleep(1.0)  # a slow client: nginx must spill the rest of the 8 MiB to proxy_temp_path
             received = response.read()
@@ -147,6 +157,7 @@ def test_delivery_names_live_bursts_and_one_burst():
 
 # --- worker processes and the load client ---------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def paced():
     with start_worker("helpers.paced_streams:create_app", name="test-paced") as worker:
@@ -160,7 +171,9 @@ def test_the_load_client_reads_the_same_events_as_httpx_sse(paced):
     report = run_load(url, streams=3, timeout=20)
     assert report.ok == 3 and report.errors == {}
     assert [s.events for s in report.streams] == [len(expected)] * 3
-    assert all(len(s.latencies_ms) == 5 and all(0 <= ms < 10_000 for ms in s.latencies_ms) for s in report.streams)
+    assert all(
+        len(s.latencies_ms) == 5 and all(0 <= ms < 10_000 for ms in s.latencies_ms) for s in report.streams
+    )
 
 
 def test_the_load_client_reports_refusals_and_status_codes(paced):
@@ -178,14 +191,18 @@ def test_a_worker_is_a_separate_process_on_loopback_and_stop_frees_its_port():
     port, pid = worker.port, worker.pid
     assert pid != os.getpid() and worker.rss() > 0
     assert httpx.get(worker.url + "/health").json() == {"ok": True}
-    assert {c.laddr for c in psutil.Process(pid).net_connections("tcp") if c.status == "LISTEN"} == {("127.0.0.1", port)}
+    assert {c.laddr for c in psutil.Process(pid).net_connections("tcp") if c.status == "LISTEN"} == {
+        ("127.0.0.1", port)
+    }
     worker.stop()
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert port_is_free(port)
 
 
 def test_fd_limit_and_limit_concurrency_reach_the_worker():
-    with start_worker("helpers.paced_streams:create_app", name="test-worker-limits", fd_limit=64, limit_concurrency=2) as worker:
+    with start_worker(
+        "helpers.paced_streams:create_app", name="test-worker-limits", fd_limit=64, limit_concurrency=2
+    ) as worker:
         assert psutil.Process(worker.pid).rlimit(psutil.RLIMIT_NOFILE)[0] == 64
         report = run_load(worker.url + "/stream?tokens=20&interval=0.1", streams=5, timeout=10, stagger=0.05)
     assert report.statuses[200] >= 1 and report.statuses[503] >= 1  # over the limit: a 503, never a hang
@@ -194,17 +211,21 @@ def test_fd_limit_and_limit_concurrency_reach_the_worker():
 
 # --- slow readers ---------------------------------------------------------------------------
 
+
 def test_flow_control_stops_the_producer_while_an_unbounded_queue_grows_and_a_bounded_one_cuts_the_reader():
     with start_worker("helpers.backpressure:create_app", name="test-backpressure") as worker:
         flow = watch_slow_reader(worker, "flow", seconds=2.0, rate=8000)
         unbounded = watch_slow_reader(worker, "unbounded", seconds=2.0, rate=8000)
         bounded = watch_slow_reader(worker, "bounded", seconds=2.0, rate=8000, limit=256)
-    assert flow[-1]["held_bytes"] == 0 and flow[-1]["produced"] == flow[-2]["produced"]  # stopped, nothing queued
-    assert unbounded[-1]["held_bytes"] > unbounded[len(unbounded) // 2]["held_bytes"] > 256 * 1024  # still growing
+    # stopped, nothing queued
+    assert flow[-1]["held_bytes"] == 0 and flow[-1]["produced"] == flow[-2]["produced"]
+    # still growing
+    assert unbounded[-1]["held_bytes"] > unbounded[len(unbounded) // 2]["held_bytes"] > 256 * 1024
     assert bounded[-1]["disconnected"] == 1 and bounded[-1]["held_bytes"] == 0
 
 
 # --- authentication -------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def auth():
@@ -219,7 +240,10 @@ def logged_in(auth) -> tuple[httpx.Client, str]:
     return client, client.get("/token").json()["token"]
 
 
-@pytest.mark.parametrize("path", ["/stream/cookie", "/stream/query", "/stream/ticket", "/stream/header", "/stream/query?token=wrong"])
+@pytest.mark.parametrize(
+    "path",
+    ["/stream/cookie", "/stream/query", "/stream/ticket", "/stream/header", "/stream/query?token=wrong"],
+)
 def test_every_stream_refuses_a_missing_credential_with_401_json_before_any_event(auth, path):
     response = httpx.get(auth.url + path)
     assert response.status_code == 401
@@ -235,13 +259,19 @@ def test_each_credential_opens_the_stream_for_its_user(auth):
         plain.get("/stream/query", params={"token": token}),
         plain.get("/stream/header", headers={"Authorization": f"Bearer {token}"}),
     ):
-        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        assert response.status_code == 200 and response.headers["content-type"].startswith(
+            "text/event-stream"
+        )
         assert '"user": "ada"' in response.text and "event: done" in response.text
 
 
 def test_a_ticket_opens_one_stream_once_and_expires(auth, monkeypatch):
     _, token = logged_in(auth)
-    tickets = lambda: httpx.post(auth.url + "/tickets", headers={"Authorization": f"Bearer {token}"}).json()["ticket"]  # noqa: E731
+
+    def tickets():
+        answer = httpx.post(auth.url + "/tickets", headers={"Authorization": f"Bearer {token}"})
+        return answer.json()["ticket"]
+
     ticket = tickets()
     assert httpx.get(auth.url + "/stream/ticket", params={"ticket": ticket}).status_code == 200
     assert httpx.get(auth.url + "/stream/ticket", params={"ticket": ticket}).status_code == 401
@@ -257,9 +287,18 @@ def test_cors_names_only_the_allowed_origin_and_allows_the_authorization_header(
     assert allowed.headers["access-control-allow-origin"] == "http://127.0.0.1:1"
     assert allowed.headers["access-control-allow-credentials"] == "true"
     assert "access-control-allow-origin" not in other.headers
-    preflight = httpx.options(auth.url + "/stream/header", headers={
-        "Origin": "http://127.0.0.1:1", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"})
-    assert preflight.status_code == 200 and "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    preflight = httpx.options(
+        auth.url + "/stream/header",
+        headers={
+            "Origin": "http://127.0.0.1:1",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert (
+        preflight.status_code == 200
+        and "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    )
 
 
 def test_login_validates_the_user_name(auth):
@@ -268,6 +307,7 @@ def test_login_validates_the_user_name(auth):
 
 
 # --- concurrency helpers and the exercise -------------------------------------------------
+
 
 def test_biggest_step_finds_where_first_tokens_jump():
     assert biggest_step([1.0] * 40 + [2.0] * 20) == (40, 1.0)
@@ -281,23 +321,16 @@ def solution_with_pings():
 def test_the_ping_check_passes_the_solution_and_fails_wait_for_and_no_pings(capsys):
     asyncio.run(check_with_pings(solution_with_pings()))
 
-    async def cancels_the_source(events, every):
-        source = aiter(events)
-        while True:
-            try:
-                item = await asyncio.wait_for(anext(source), every)
-            except TimeoutError:
-                yield comment("ping")
-                continue
-            except StopAsyncIteration:
-                return
-            yield item
+    from .test_exercises import pings_with_wait_for as cancels_the_source  # the usual wrong answer, kept once
 
     async def never_pings(events, every):
         async for item in events:
             yield item
 
-    for wrong, hint in ((cancels_the_source, "the source was cancelled while it was waiting"), (never_pings, "you sent 0 pings")):
+    for wrong, hint in (
+        (cancels_the_source, "the source was cancelled while it was waiting"),
+        (never_pings, "you sent 0 pings"),
+    ):
         with pytest.raises(NotSolvedYet, match=hint):
             asyncio.run(check_with_pings(wrong))
 
@@ -329,10 +362,12 @@ def test_the_solution_pings_like_fastapi_sse_does(monkeypatch):
         theirs = httpx.get(server.url).text
     mine = asyncio.run(ours())
     assert comment("ping").encode() == b": ping\n\n" and b": ping\n\n" in theirs.encode()
-    assert abs(theirs.count(": ping") - mine.count(comment("ping"))) <= 2  # about one per 0.2 s of silence, both
+    # about one per 0.2 s of silence, both
+    assert abs(theirs.count(": ping") - mine.count(comment("ping"))) <= 2
 
 
 # --- the notebook without nginx -------------------------------------------------------------
+
 
 @pytest.mark.notebooks
 def test_notebook_08_runs_twice_without_nginx_and_every_proxy_cell_says_so_in_one_line(tmp_path):
@@ -342,18 +377,31 @@ def test_notebook_08_runs_twice_without_nginx_and_every_proxy_cell_says_so_in_on
     from tests.notebook_runner import run_notebook
 
     path = course.by_number("08").path
-    env = {**os.environ, "STREAMING_LAB_NGINX": "/nonexistent/nginx",  # helpers.nginx_proxy looks nowhere else
-           "PATH": os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "nginx").exists()),
-           "STREAMING_LAB_DATA": str(tmp_path / "evidence")}
+    env = {
+        **os.environ,
+        "STREAMING_LAB_NGINX": "/nonexistent/nginx",  # helpers.nginx_proxy looks nowhere else
+        "PATH": os.pathsep.join(
+            d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "nginx").exists()
+        ),
+        "STREAMING_LAB_DATA": str(tmp_path / "evidence"),
+    }
     run = asyncio.run(run_notebook(path, env, tmp_path / "kernel.log"))
-    test_notebooks.test_runs_twice_in_one_kernel_and_every_check_fails_empty_and_passes_solved(path, {path: run})
+    test_notebooks.test_runs_twice_in_one_kernel_and_every_check_fails_empty_and_passes_solved(
+        path, {path: run}
+    )
 
     first_pass = run.cells[: run.half]
-    proxy_cells = [c for c in first_pass if c.cell_type == "code" and "NGINX_MISSING" in c.source and "print(NGINX_MISSING" in c.source]
+    proxy_cells = [
+        c
+        for c in first_pass
+        if c.cell_type == "code" and "NGINX_MISSING" in c.source and "print(NGINX_MISSING" in c.source
+    ]
     assert len(proxy_cells) >= 6
     for cell in proxy_cells:
         printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-        assert "nginx is not installed here" in printed and "apt-get install nginx" in printed, cell.source[:80]
+        assert "nginx is not installed here" in printed and "apt-get install nginx" in printed, cell.source[
+            :80
+        ]
 
 
 def test_every_chinese_quote_in_notebook_08_is_the_source_as_written():

@@ -4,9 +4,11 @@ import asyncio
 
 import pytest
 
-from .conftest import REAL_API_KEY
+from .support import REAL_API_KEY
 
-pytestmark = pytest.mark.skipif(not REAL_API_KEY, reason="OPENAI_API_KEY is not set: the real API is not called")
+pytestmark = pytest.mark.skipif(
+    not REAL_API_KEY, reason="OPENAI_API_KEY is not set: the real API is not called"
+)
 
 
 def test_chat_model_uses_the_real_api_and_streams(monkeypatch, capsys):

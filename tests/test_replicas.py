@@ -37,7 +37,10 @@ def shared(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def separate():
     """Replicas A and B, each with its own memory store."""
-    with start_replica("test-replica-memory-a", "memory") as a, start_replica("test-replica-memory-b", "memory") as b:
+    with (
+        start_replica("test-replica-memory-a", "memory") as a,
+        start_replica("test-replica-memory-b", "memory") as b,
+    ):
         yield a, b
 
 
@@ -115,11 +118,17 @@ def test_a_replica_that_shuts_down_ends_its_streams_as_interrupted(tmp_path):
 
 def test_the_replica_command_from_the_docstring_works_in_a_shell(tmp_path):
     port = free_port()
-    env = {**os.environ, "STREAM_STORE": f"sqlite://{tmp_path}/s.db", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {
+        **os.environ,
+        "STREAM_STORE": f"sqlite://{tmp_path}/s.db",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
     env.pop("OPENAI_API_KEY", None)
     uvicorn = Path(sys.executable).parent / "uvicorn"
     command = f"exec {uvicorn} --factory helpers.chat_app:create_app --host 127.0.0.1 --port {port}"
-    process = subprocess.Popen(command, shell=True, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, shell=True, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -146,7 +155,9 @@ def first_follow_status(balancer, fresh_connections: bool = True) -> int:
         return client.get(f"{balancer.url}/streams/{stream_id}").status_code
 
 
-def test_behind_a_round_robin_balancer_memory_stores_lose_streams_and_sticky_sessions_hide_it(separate, shared):
+def test_behind_a_round_robin_balancer_memory_stores_lose_streams_and_sticky_sessions_hide_it(
+    separate, shared
+):
     with balance([r.port for r in separate], name="test-balancer") as balancer:
         statuses = [first_follow_status(balancer) for _ in range(4)]
         assert statuses == [404] * 4  # create on one replica, follow on the other: every time

@@ -77,8 +77,13 @@ def python_of_cell(source: str) -> str:
 def imports(source: str) -> list[tuple[str, bool]]:
     """(top-level module name, imported at module level) for every absolute import in the source."""
     tree = ast.parse(source)
-    nested = {id(node) for parent in ast.walk(tree) if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Try))
-              for node in ast.walk(parent) if node is not parent}
+    nested = {
+        id(node)
+        for parent in ast.walk(tree)
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Try))
+        for node in ast.walk(parent)
+        if node is not parent
+    }
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -113,11 +118,15 @@ def uncovered(sources: dict[str, str], requirements: set[str]) -> list[str]:
                 continue
             if module in OPTIONAL:
                 if top_level:
-                    problems.append(f"{where}: optional `{module}` imported at top level; import it inside the function that falls back without it")
+                    problems.append(
+                        f"{where}: optional `{module}` imported at top level; import it inside the function that falls back without it"
+                    )
                 continue
             dists = {canonicalize_name(d) for d in distributions.get(module, [])}
             if not dists & installed:
-                problems.append(f"{where}: `{module}` ({', '.join(sorted(dists)) or 'not installed here'}) is not installed by requirements.txt")
+                problems.append(
+                    f"{where}: `{module}` ({', '.join(sorted(dists)) or 'not installed here'}) is not installed by requirements.txt"
+                )
     return problems
 
 
@@ -133,19 +142,27 @@ def test_the_check_finds_a_missing_distribution_and_an_optional_import_at_top_le
         "module": "import playwright\ndef f():\n    import playwright.async_api\n",
     }
     problems = uncovered(sources, names(BINDER))
-    assert [p.split("`")[1] for p in problems] == ["pytest", "playwright"], problems  # numpy comes with matplotlib
+    assert [p.split("`")[1] for p in problems] == ["pytest", "playwright"], (
+        problems
+    )  # numpy comes with matplotlib
     assert "`pytest` (pytest)" in problems[0]
 
 
 def test_magics_are_read_as_ipython_runs_them():
-    assert imports(python_of_cell("%load solutions/01_x.py\n!pip list\nimport httpx_sse")) == [("httpx_sse", True)]
+    assert imports(python_of_cell("%load solutions/01_x.py\n!pip list\nimport httpx_sse")) == [
+        ("httpx_sse", True)
+    ]
 
 
 def test_binder_installs_no_test_tool_and_the_dev_set_adds_them_on_top_of_the_course():
     assert not names(BINDER) & TEST_ONLY
     assert not names(COURSE) & TEST_ONLY
-    first = next(line.strip() for line in DEV.read_text().splitlines() if line.strip() and not line.startswith("#"))
-    assert first == "-r requirements.txt", "requirements-dev.txt must start from the course's requirements, so the two cannot drift"
+    first = next(
+        line.strip() for line in DEV.read_text().splitlines() if line.strip() and not line.startswith("#")
+    )
+    assert first == "-r requirements.txt", (
+        "requirements-dev.txt must start from the course's requirements, so the two cannot drift"
+    )
     assert {"pytest", "nbval", "playwright"} <= names(DEV) - names(COURSE)
 
 

@@ -1,9 +1,11 @@
 """The SSE codec against the WHATWG rules, and differentially against httpx-sse."""
 
+import itertools
 import random
 
-import httpx_sse._decoders as httpx_sse_decoders
+import httpx
 import pytest
+from httpx_sse import EventSource
 
 from helpers.sse import Decoder, Event, comment, encode, parse
 
@@ -24,7 +26,19 @@ def test_encode_keeps_empty_and_trailing_lines():
     assert parse(encode("x\n")) == [Event("x\n")]
 
 
-@pytest.mark.parametrize("kwargs", [{"event": "a\nb"}, {"event": "a\rb"}, {"id": "1\n2"}, {"id": "a\0b"}, {"retry": -1}, {"retry": 1.5}, {"retry": "10"}, {"retry": True}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"event": "a\nb"},
+        {"event": "a\rb"},
+        {"id": "1\n2"},
+        {"id": "a\0b"},
+        {"retry": -1},
+        {"retry": 1.5},
+        {"retry": "10"},
+        {"retry": True},
+    ],
+)
 def test_encode_rejects_values_that_would_corrupt_the_stream(kwargs):
     with pytest.raises(ValueError):
         encode("x", **kwargs)
@@ -49,9 +63,24 @@ SPEC_CASES = [
     ("event:\ndata: x\n\n", [Event("x")], "", None),  # empty type means "message"
     (": comment\ndata: x\n\n", [Event("x")], "", None),
     ("foo: bar\ndata: x\n\n", [Event("x")], "", None),  # unknown fields are ignored
-    ("id: 1\ndata: x\n\ndata: y\n\n", [Event("x", id="1"), Event("y", id="1")], "1", None),  # the id stays in force
-    ("id: 1\ndata: x\n\nid\ndata: y\n\n", [Event("x", id="1"), Event("y")], "", None),  # an empty id resets it
-    ("id: 1\ndata: x\n\nid: a\0b\ndata: y\n\n", [Event("x", id="1"), Event("y", id="1")], "1", None),  # id with NUL ignored
+    (
+        "id: 1\ndata: x\n\ndata: y\n\n",
+        [Event("x", id="1"), Event("y", id="1")],
+        "1",
+        None,
+    ),  # the id stays in force
+    (
+        "id: 1\ndata: x\n\nid\ndata: y\n\n",
+        [Event("x", id="1"), Event("y")],
+        "",
+        None,
+    ),  # an empty id resets it
+    (
+        "id: 1\ndata: x\n\nid: a\0b\ndata: y\n\n",
+        [Event("x", id="1"), Event("y", id="1")],
+        "1",
+        None,
+    ),  # id with NUL ignored
     ("id: 5\n\n", [], "5", None),  # the id is set even when nothing is dispatched
     ("retry: 1500\n\n", [], "", 1500),
     ("retry: 15x\n\n", [], "", None),
@@ -105,22 +134,20 @@ def random_stream(rng: random.Random) -> str:
         for _ in range(rng.randint(0, 3)):
             field = rng.choice(["event", "id", ": comment", "unknown"])
             lines.append(f"{field}: {''.join(rng.choices(pieces, k=rng.randint(0, 4)))}")
-        lines += [f"data:{''.join(rng.choices(pieces, k=rng.randint(0, 5)))}" for _ in range(rng.randint(1, 3))]
+        lines += [
+            f"data:{''.join(rng.choices(pieces, k=rng.randint(0, 5)))}" for _ in range(rng.randint(1, 3))
+        ]
         rng.shuffle(lines)
         out.append("".join(line + newline() for line in lines) + newline())
     return "".join(out)
 
 
 def httpx_sse_parse(raw: bytes, cuts: list[int]) -> list[Event]:
-    lines_decoder, decoder, events = httpx_sse_decoders.SSELineDecoder(), httpx_sse_decoders.SSEDecoder(), []
-    bounds = [0, *cuts, len(raw)]
+    """httpx-sse's public API over a response whose body arrives in pieces cut at `cuts` (characters)."""
     text = raw.decode()
-    lines = [line for start, end in zip(bounds, bounds[1:]) for line in lines_decoder.decode(text[start:end])]
-    for line in lines + lines_decoder.flush():  # as httpx_sse.aiter_sse does at the end
-        sse = decoder.decode(line)
-        if sse is not None:
-            events.append(Event(sse.data, sse.event or "message", sse.id))
-    return events
+    pieces = [text[start:end].encode() for start, end in itertools.pairwise([0, *cuts, len(text)])]
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=iter(pieces))
+    return [Event(sse.data, sse.event or "message", sse.id) for sse in EventSource(response).iter_sse()]
 
 
 def test_decoder_agrees_with_httpx_sse_on_generated_streams():

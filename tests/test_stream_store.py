@@ -4,7 +4,15 @@ import asyncio
 
 import pytest
 
-from helpers.stream_store import Gap, MemoryStore, RedisStore, SQLiteStore, StreamStatus, UnknownStream, open_store
+from helpers.stream_store import (
+    Gap,
+    MemoryStore,
+    RedisStore,
+    SQLiteStore,
+    StreamStatus,
+    UnknownStream,
+    open_store,
+)
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])

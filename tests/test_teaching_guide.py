@@ -44,7 +44,9 @@ def pattern_of(quote: str) -> re.Pattern:
     """A quote as a pattern: `...` and `[...]` stand for elided text, NNNNN for a port, and measured
     numbers (0.45) match any number, so a re-executed notebook still matches."""
     pattern = re.escape(quote)
-    pattern = pattern.replace(re.escape("[...]"), ".*").replace(re.escape("..."), ".*").replace("NNNNN", r"\d+")
+    pattern = (
+        pattern.replace(re.escape("[...]"), ".*").replace(re.escape("..."), ".*").replace("NNNNN", r"\d+")
+    )
     pattern = re.sub(r"\d+\\\.\d+", r"[\\d.]+", pattern)
     return re.compile(pattern, re.S)
 
@@ -78,20 +80,26 @@ def test_the_errors_the_guide_quotes_are_the_ones_the_notebook_shows(number):
     found = quotes(body)
     assert found, f"section {number} quotes no error a student will see"
     for quote in found:
-        assert pattern_of(quote).search(stored), f"section {number} quotes `{quote}`, which notebook {number}'s outputs do not show"
+        assert pattern_of(quote).search(stored), (
+            f"section {number} quotes `{quote}`, which notebook {number}'s outputs do not show"
+        )
 
 
 def test_the_quote_check_rejects_an_error_the_notebook_does_not_show():
     stored = outputs_of(course.by_number("01").path)
     assert pattern_of("TypeError: 'async_generator' object is not iterable").search(stored)
     assert not pattern_of("TypeError: 'generator' object is not callable").search(stored)
-    assert pattern_of("you reported the first token after 9.99 s").search("you reported the first token after 0.00 s")
+    assert pattern_of("you reported the first token after 9.99 s").search(
+        "you reported the first token after 0.00 s"
+    )
 
 
 def test_the_measured_figures_are_the_last_measurements():
     figures = json.loads(sizing.RESULTS_JSON.read_text())
     block = GUIDE.read_text().split(sizing.SIZING_START, 1)[1].split(sizing.SIZING_END, 1)[0]
-    assert block.strip() == sizing.teaching_block(figures).strip(), "run `python tests/benchmarks/sizing.py --docs` (or measure again: `python tests/benchmarks/run.py --only 7`)"
+    assert block.strip() == sizing.teaching_block(figures).strip(), (
+        "run `python tests/benchmarks/sizing.py --docs` (or measure again: `python tests/benchmarks/run.py --only 7`)"
+    )
     assert sizing.VALUES.read_text() == sizing.jupyterhub_values(figures)
     for nb in course.NOTEBOOKS:
         assert f"| {nb.number} {nb.title} |" in block

@@ -9,11 +9,10 @@ import pytest
 import websockets
 from httpx_sse import aconnect_sse
 
-from helpers.decisions import choose_transport
+from helpers.counting_proxy import CountingProxy
 from helpers.embedded_model import reply_for
 from helpers.kernel_server import serve
 from helpers.transports import create_transport_app
-from helpers.wire import CountingProxy
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +24,9 @@ def server(model):
 async def sse_tokens(port, stop_after=None, url=None):
     text, done = "", None
     async with httpx.AsyncClient(timeout=30) as client:
-        async with aconnect_sse(client, "GET", f"http://127.0.0.1:{port}/sse", params={"prompt": "What is SSE?"}) as source:
+        async with aconnect_sse(
+            client, "GET", f"http://127.0.0.1:{port}/sse", params={"prompt": "What is SSE?"}
+        ) as source:
             async for sse in source.aiter_sse():
                 data = json.loads(sse.data)
                 if sse.event == "start":
@@ -62,13 +63,13 @@ def test_both_transports_carry_the_same_answer(server):
 
 def test_a_stop_mid_stream_stops_the_model_on_both(server, model):
     full_length = len(reply_for("What is SSE?"))
-    text, done = asyncio.run(ws_tokens(server.port, stop_after=3))
+    _, done = asyncio.run(ws_tokens(server.port, stop_after=3))
     assert done["stopped"] and 3 <= done["tokens"] < full_length  # tokens already in flight still arrive
     deadline = time.monotonic() + 2
     while model.last.status == "running" and time.monotonic() < deadline:
         time.sleep(0.01)
     assert model.last.status == "cancelled"
-    text, done = asyncio.run(sse_tokens(server.port, stop_after=3))
+    _text, done = asyncio.run(sse_tokens(server.port, stop_after=3))
     assert done["stopped"] and done["tokens"] < full_length
 
 
@@ -99,10 +100,3 @@ def test_cut_breaks_an_open_connection(server):
                         pass
 
     asyncio.run(scenario())
-
-
-def test_choose_transport():
-    assert choose_transport(client_talks_during_stream=False)[0] == "SSE"
-    assert choose_transport(client_talks_during_stream=True)[0] == "WebSocket"
-    assert choose_transport(client_talks_during_stream=False, binary=True)[0] == "WebSocket"
-    assert choose_transport(client_talks_during_stream=False, anything_to_stream=False)[0] == "plain HTTP"

@@ -15,14 +15,20 @@ import pytest
 
 from helpers.embedded_model import MODEL_NAME, OFFLINE_API_KEY, chat_model, reply_for
 
-from .conftest import REAL_API_KEY
+from .support import REAL_API_KEY
 
 MESSAGES = [{"role": "user", "content": "What is SSE?"}]
 
 
 def raw_chunks(base_url: str, key: str, model: str, **extra) -> list[dict]:
     body = {"model": model, "stream": True, "messages": MESSAGES, **extra}
-    lines = [line for line in httpx.post(f"{base_url}/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=60).text.splitlines() if line]
+    lines = [
+        line
+        for line in httpx.post(
+            f"{base_url}/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        ).text.splitlines()
+        if line
+    ]
     assert lines[-1] == "data: [DONE]"
     return [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
 
@@ -30,14 +36,23 @@ def raw_chunks(base_url: str, key: str, model: str, **extra) -> list[dict]:
 def check_usage_chunk(chunks: list[dict]) -> dict:
     """The shape the API reference promises; returns the usage."""
     *body, last = chunks
-    assert last["choices"] == [] and last["usage"]["total_tokens"] == last["usage"]["prompt_tokens"] + last["usage"]["completion_tokens"]
+    assert (
+        last["choices"] == []
+        and last["usage"]["total_tokens"]
+        == last["usage"]["prompt_tokens"] + last["usage"]["completion_tokens"]
+    )
     assert all(chunk["usage"] is None and chunk["choices"] for chunk in body)
     assert body[-1]["choices"][0]["finish_reason"] == "stop"  # the finish comes before the usage
     return last["usage"]
 
 
 def text_chunks(chunks: list[dict]) -> list[str]:
-    return [choice["delta"]["content"] for chunk in chunks for choice in chunk["choices"] if choice["delta"].get("content")]
+    return [
+        choice["delta"]["content"]
+        for chunk in chunks
+        for choice in chunk["choices"]
+        if choice["delta"].get("content")
+    ]
 
 
 def test_the_usage_chunk_on_the_wire(model):
@@ -45,15 +60,23 @@ def test_the_usage_chunk_on_the_wire(model):
     usage = check_usage_chunk(chunks)
     texts = text_chunks(chunks)
     assert "".join(texts) == "".join(reply_for("What is SSE?"))
-    assert usage["completion_tokens"] == len(texts)  # the embedded model: one token per chunk, by construction
+    # the embedded model: one token per chunk, by construction
+    assert usage["completion_tokens"] == len(texts)
     unasked = raw_chunks(model.base_url, OFFLINE_API_KEY, MODEL_NAME)
-    assert all(chunk.get("usage") is None and chunk["choices"] for chunk in unasked)  # no usage chunk without the option
+    # no usage chunk without the option
+    assert all(chunk.get("usage") is None and chunk["choices"] for chunk in unasked)
 
 
 def test_the_usage_chunk_in_the_official_sdk(model):
     with openai.OpenAI(base_url=model.base_url, api_key=OFFLINE_API_KEY, max_retries=0) as sdk:
-        chunks = list(sdk.chat.completions.create(model=MODEL_NAME, messages=MESSAGES, stream=True, stream_options={"include_usage": True}))
-    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == sum(bool(c.choices and c.choices[0].delta.content) for c in chunks)
+        chunks = list(
+            sdk.chat.completions.create(
+                model=MODEL_NAME, messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+            )
+        )
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == sum(
+        bool(c.choices and c.choices[0].delta.content) for c in chunks
+    )
     assert all(chunk.usage is None for chunk in chunks[:-1])
 
 
@@ -68,8 +91,13 @@ def test_the_usage_chunk_in_langchain_is_usage_metadata_after_the_last_text(mode
     assert len(carrying) == 1 and seen[carrying[0]].content == ""
     assert carrying[0] > max(i for i, chunk in enumerate(seen) if chunk.content)
     merged = sum(seen[1:], seen[0])
-    raw = check_usage_chunk(raw_chunks(model.base_url, OFFLINE_API_KEY, MODEL_NAME, stream_options={"include_usage": True}))
-    assert (merged.usage_metadata["input_tokens"], merged.usage_metadata["output_tokens"]) == (raw["prompt_tokens"], raw["completion_tokens"])
+    raw = check_usage_chunk(
+        raw_chunks(model.base_url, OFFLINE_API_KEY, MODEL_NAME, stream_options={"include_usage": True})
+    )
+    assert (merged.usage_metadata["input_tokens"], merged.usage_metadata["output_tokens"]) == (
+        raw["prompt_tokens"],
+        raw["completion_tokens"],
+    )
     assert not any(chunk.usage_metadata for chunk in run(stream(stream_usage=False)))
 
 
@@ -78,7 +106,13 @@ def test_the_usage_chunk_of_the_real_api(monkeypatch):
     import os
 
     model = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
-    chunks = raw_chunks("https://api.openai.com/v1", REAL_API_KEY, model, stream_options={"include_usage": True}, max_tokens=40)
+    chunks = raw_chunks(
+        "https://api.openai.com/v1",
+        REAL_API_KEY,
+        model,
+        stream_options={"include_usage": True},
+        max_tokens=40,
+    )
     *body, last = chunks
     assert last["choices"] == [] and last["usage"]["completion_tokens"] > 0
     assert all(chunk.get("usage") is None for chunk in body)

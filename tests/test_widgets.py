@@ -45,3 +45,26 @@ def test_plain_text_repr_is_stable_for_nbval():
     bundle = TokenView()._repr_mimebundle_()
     assert bundle["text/plain"].startswith("TokenView")
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_perceived_wait_is_the_first_token_against_all_of_them_plus_overheads():
+    from helpers.widgets import perceived_wait
+
+    wait = perceived_wait(0.5, 200, 40, {"streamed": 0.01, "buffered": 0.02})
+    assert wait == {"streamed": 0.51, "buffered": 0.5 + 5.0 + 0.02}
+
+
+def test_the_wait_sliders_redraw_the_bars_and_the_decision_when_moved():
+    from helpers.widgets import wait_sliders
+
+    decided = []
+
+    def decide(saved):
+        decided.append(round(saved, 3))
+        return f"saved {saved:.2f} s"
+
+    box = wait_sliders({"streamed": 0.0, "buffered": 0.0}, decide)
+    *sliders, picture = box.children
+    assert "saved 5.00 s" in picture.value and "5.50 s" in picture.value  # 200 tokens at 40/s after 0.5 s
+    sliders[1].value = 200  # tokens/s
+    assert "saved 1.00 s" in picture.value and decided[-1] == 1.0

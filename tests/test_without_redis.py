@@ -25,18 +25,34 @@ def test_notebook_06_runs_to_the_end_without_redis_server(monkeypatch):
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     failed = []
     for cell in nb.cells:
         if cell.cell_type != "code" or "raises-exception" in cell.metadata.get("tags", []):
             continue
         failed += [(cell.source[:60], o.ename, o.evalue) for o in cell.outputs if o.output_type == "error"]
-        stderr = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stderr")
+        stderr = "".join(
+            o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"
+        )
         assert "Traceback" not in stderr, stderr
     assert failed == []
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream")
+    printed = "".join(
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "stream"
+    )
     redis_lines = [line for line in printed.splitlines() if line.startswith("redis |")]
-    assert redis_lines[0] == f"redis | redis-server is not installed here; install it with `{INSTALL_HINT}` (the lesson goes on without it)."
+    assert (
+        redis_lines[0]
+        == f"redis | redis-server is not installed here; install it with `{INSTALL_HINT}` (the lesson goes on without it)."
+    )
     assert redis_lines[1].startswith("redis | skipped")
     assert "sqlite: B answered: 200" in printed  # the lesson went on with SQLite
-

@@ -22,8 +22,8 @@ Solutions are in notebooks/solutions/, one `%load` away.
 from .common import NotSolvedYet
 from .decoder import check_events
 from .final_fields import check_final_fields
-from .pings import check_with_pings
 from .first_token import check_first_token
+from .pings import check_with_pings
 from .products import check_decide, exercise_products
 from .relay_usage import check_relay
 from .resume_ids import check_resume_ids
@@ -33,6 +33,17 @@ from .server_and_client import check_server_and_client
 from .stops import check_stops
 
 __all__ = [
-    "NotSolvedYet", "check_sentences", "check_events", "check_first_token", "check_relay", "second_model",
-    "check_final_fields", "check_resume_ids", "check_stops", "check_with_pings", "check_decide", "exercise_products", "check_server_and_client",
+    "NotSolvedYet",
+    "check_sentences",
+    "check_events",
+    "check_first_token",
+    "check_relay",
+    "second_model",
+    "check_final_fields",
+    "check_resume_ids",
+    "check_stops",
+    "check_with_pings",
+    "check_decide",
+    "exercise_products",
+    "check_server_and_client",
 ]

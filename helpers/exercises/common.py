@@ -13,7 +13,18 @@ import inspect
 from collections.abc import Callable
 from contextlib import contextmanager
 
-__all__ = ["NotSolvedYet", "require", "passed", "short", "call", "learner_code", "async_function", "async_generator", "served", "server_error_hint"]
+__all__ = [
+    "NotSolvedYet",
+    "require",
+    "passed",
+    "short",
+    "call",
+    "learner_code",
+    "async_function",
+    "async_generator",
+    "served",
+    "server_error_hint",
+]
 
 
 class NotSolvedYet(AssertionError):
@@ -43,7 +54,9 @@ def learner_code(what: str):
     except NotSolvedYet:
         raise
     except TimeoutError:
-        raise NotSolvedYet(f"{what} did not finish in time: it is still waiting for something that does not come.") from None
+        raise NotSolvedYet(
+            f"{what} did not finish in time: it is still waiting for something that does not come."
+        ) from None
     except Exception as exc:  # the learner's bug, reported as an observation
         message = str(exc) if len(str(exc)) <= 160 else str(exc)[:159] + "…"
         raise NotSolvedYet(f"{what} raised {type(exc).__name__}: {message}") from None
@@ -62,12 +75,18 @@ async def call(what: str, fn: Callable, *args, timeout: float = 20.0, **kwargs):
 def async_function(fn: Callable, name: str) -> None:
     """The exercise asks for `async def`: say so if it is a plain function."""
     require(callable(fn), f"{name} is {type(fn).__name__}, not a function.")
-    require(inspect.iscoroutinefunction(fn), f"{name} is a plain `def`; its caller awaits it, which works only with an `async def`.")
+    require(
+        inspect.iscoroutinefunction(fn),
+        f"{name} is a plain `def`; its caller awaits it, which works only with an `async def`.",
+    )
 
 
 def async_generator(fn: Callable, name: str) -> None:
     require(callable(fn), f"{name} is {type(fn).__name__}, not a function.")
-    require(inspect.isasyncgenfunction(fn), f"{name} must be an async generator function (`async def` with `yield` in its body); it is {_kind(fn)}.")
+    require(
+        inspect.isasyncgenfunction(fn),
+        f"{name} must be an async generator function (`async def` with `yield` in its body); it is {_kind(fn)}.",
+    )
 
 
 def _kind(fn: Callable) -> str:

@@ -83,7 +83,10 @@ async def check_events(events) -> None:
     try:
         for stream in STREAMS:  # whole: the line ends, comments and fields
             got = await _decode(events, [stream])
-            require(not used, "your events() calls helpers.sse.Decoder, the decoder the check compares it with; write the decoding yourself.")
+            require(
+                not used,
+                "your events() calls helpers.sse.Decoder, the decoder the check compares it with; write the decoding yourself.",
+            )
             require(got == expected[stream], _wrong([stream], got, expected[stream]))
         for stream in STREAMS:  # split at every byte: a chunk boundary may fall anywhere
             for cut in range(1, len(stream)):
@@ -92,11 +95,16 @@ async def check_events(events) -> None:
                 require(got == expected[stream], _wrong(chunks, got, expected[stream]))
             chunks = [stream[i : i + 1] for i in range(len(stream))]
             got = await _decode(events, chunks)
-            require(got == expected[stream], f"fed one byte at a time, {_wrong(chunks, got, expected[stream])[4:]}")
+            require(
+                got == expected[stream],
+                f"fed one byte at a time, {_wrong(chunks, got, expected[stream])[4:]}",
+            )
         await _check_timing(events)
     finally:
         sse.Decoder.feed = feed
-    passed(f"{len(STREAMS)} streams decoded as a browser does: whole, split at every byte, byte by byte, each event as soon as it was complete")
+    passed(
+        f"{len(STREAMS)} streams decoded as a browser does: whole, split at every byte, byte by byte, each event as soon as it was complete"
+    )
 
 
 async def _check_timing(events) -> None:
@@ -120,5 +128,9 @@ async def _check_timing(events) -> None:
                 read <= chunk_number,
                 f"the event {short(item)} was complete at the end of chunk {chunk_number} of {_show(chunks)}, "
                 f"but you yielded it only after reading chunk {read}"
-                + (": that chunk ended with CR, which ends a line by itself (an LF after it belongs to the same line end)." if ends_in_cr else "."),
+                + (
+                    ": that chunk ended with CR, which ends a line by itself (an LF after it belongs to the same line end)."
+                    if ends_in_cr
+                    else "."
+                ),
             )

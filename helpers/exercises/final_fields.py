@@ -20,15 +20,27 @@ _TITLE, _STEPS = "Stream stops after the first token", ["Open the page", "Send a
 CASES = [
     (
         [
-            {}, {"title": ""}, {"title": "Stream"}, {"title": "Stream stops"}, {"title": _TITLE},
-            {"title": _TITLE, "priority": ""}, {"title": _TITLE, "priority": "urgent"},
-            {"title": _TITLE, "priority": "urgent", "steps": []}, {"title": _TITLE, "priority": "urgent", "steps": ["Open"]},
-            {"title": _TITLE, "priority": "urgent", "steps": ["Open the page"]}, {"title": _TITLE, "priority": "urgent", "steps": _STEPS},
+            {},
+            {"title": ""},
+            {"title": "Stream"},
+            {"title": "Stream stops"},
+            {"title": _TITLE},
+            {"title": _TITLE, "priority": ""},
+            {"title": _TITLE, "priority": "urgent"},
+            {"title": _TITLE, "priority": "urgent", "steps": []},
+            {"title": _TITLE, "priority": "urgent", "steps": ["Open"]},
+            {"title": _TITLE, "priority": "urgent", "steps": ["Open the page"]},
+            {"title": _TITLE, "priority": "urgent", "steps": _STEPS},
         ],
         {"title": 6, "priority": 8, "steps": 11},
     ),
     (
-        [{"retries": 1}, {"retries": 12}, {"retries": 12, "queue": "slow", "owner": ""}, {"retries": 12, "queue": "slow", "owner": "ops"}],
+        [
+            {"retries": 1},
+            {"retries": 12},
+            {"retries": 12, "queue": "slow", "owner": ""},
+            {"retries": 12, "queue": "slow", "owner": "ops"},
+        ],
         {"retries": 3, "queue": 3, "owner": 4},
     ),
     ([], {}),
@@ -59,10 +71,19 @@ async def check_final_fields(final_fields) -> None:
         final = partials[-1] if partials else {}
         seen: dict = {}
         for item, arrived in await _run(final_fields, partials):
-            require(isinstance(item, tuple) and len(item) == 2, f"you yielded {short(item)}; the caller expects (field, value) pairs.")
+            require(
+                isinstance(item, tuple) and len(item) == 2,
+                f"you yielded {short(item)}; the caller expects (field, value) pairs.",
+            )
             field, value = item
-            require(field in final, f"you yielded the field {field!r}, which the object never had (its fields: {list(final)}).")
-            require(field not in seen, f"you yielded {field!r} twice: after partial {seen.get(field, (0, 0))[1]} and after partial {arrived}.")
+            require(
+                field in final,
+                f"you yielded the field {field!r}, which the object never had (its fields: {list(final)}).",
+            )
+            require(
+                field not in seen,
+                f"you yielded {field!r} twice: after partial {seen.get(field, (0, 0))[1]} and after partial {arrived}.",
+            )
             require(
                 value == final[field],
                 f"you yielded {field}={short(value)} after partial {arrived} of {len(partials)}, but the field grew to {short(final[field])} later.",
@@ -74,7 +95,10 @@ async def check_final_fields(final_fields) -> None:
             )
             seen[field] = (value, arrived)
         missing = [f for f in final if f not in seen]
-        require(not missing, f"never yielded: {missing}, of the object {short(final, 100)} ({len(partials)} partials).")
+        require(
+            not missing,
+            f"never yielded: {missing}, of the object {short(final, 100)} ({len(partials)} partials).",
+        )
     await _check_live(final_fields)
 
 
@@ -83,18 +107,35 @@ async def _check_live(final_fields) -> None:
 
     from ..embedded_model import chat_model
 
-    schema = {"type": "object", "properties": {"title": {"type": "string"}, "priority": {"enum": ["low", "urgent"]}, "steps": {"type": "array", "items": {"type": "string"}}}}
-    chain = chat_model(quiet=True, offline=True).bind(response_format={"type": "json_object"}) | JsonOutputParser()
+    schema = {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "priority": {"enum": ["low", "urgent"]},
+            "steps": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    chain = (
+        chat_model(quiet=True, offline=True).bind(response_format={"type": "json_object"})
+        | JsonOutputParser()
+    )
     last: dict = {}
 
     async def live_stream():
         nonlocal last
-        async for partial in chain.astream(f"An urgent ticket, in JSON with this schema: {json.dumps(schema)}"):
+        async for partial in chain.astream(
+            f"An urgent ticket, in JSON with this schema: {json.dumps(schema)}"
+        ):
             last = partial
             yield partial
 
     with learner_code("final_fields(...) on a stream from the model"):
         async with aclosing(final_fields(live_stream())) as fields:
             live = [item async for item in fields]
-    require(dict(live) == last and len(live) == len(last), f"on a stream from the model you yielded {short(live, 120)}; its final object was {short(last, 120)}.")
-    passed(f"each field yielded once, as soon as it was final ({sum(len(d) for _, d in CASES)} fields in {len(CASES)} streams, {len(live)} on a live stream from the model)")
+    require(
+        dict(live) == last and len(live) == len(last),
+        f"on a stream from the model you yielded {short(live, 120)}; its final object was {short(last, 120)}.",
+    )
+    passed(
+        f"each field yielded once, as soon as it was final ({sum(len(d) for _, d in CASES)} fields in {len(CASES)} streams, {len(live)} on a live stream from the model)"
+    )

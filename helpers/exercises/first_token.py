@@ -46,7 +46,9 @@ def _app(times: dict):
             yield b"event: done\ndata: {}\n\n"
             times["end"] = time.monotonic()
 
-        return StreamingResponse(body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            body(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
     return app
 
@@ -59,10 +61,15 @@ async def check_first_token(first_token_and_total) -> None:
         result = await call("first_token_and_total(url)", first_token_and_total, server.url + "/answer")
     require(
         isinstance(result, tuple) and len(result) == 2 and all(isinstance(x, (int, float)) for x in result),
-        f"first_token_and_total returned {result!r}; the caller expects a tuple of two numbers of seconds (first token, end)." + server_error_hint(server),
+        f"first_token_and_total returned {result!r}; the caller expects a tuple of two numbers of seconds (first token, end)."
+        + server_error_hint(server),
     )
     first, total = result
-    require("end" in times, "the server never finished sending: your function left before the end of the stream." + server_error_hint(server))
+    require(
+        "end" in times,
+        "the server never finished sending: your function left before the end of the stream."
+        + server_error_hint(server),
+    )
     first_due, end_due = times["first_token"] - times["request"], times["end"] - times["request"]
     require(
         first >= first_due - 0.02,
@@ -74,7 +81,9 @@ async def check_first_token(first_token_and_total) -> None:
         f"you reported the end after {total:.2f} s, but the server sent its last event {end_due:.2f} s after the request arrived.",
     )
     require(
-        first <= total - 0.25 * (end_due - first_due),  # a fraction of the gap: a busy machine may delay the client's reads
+        first
+        <= total
+        - 0.25 * (end_due - first_due),  # a fraction of the gap: a busy machine may delay the client's reads
         f"you reported the first token after {first:.2f} s and the end after {total:.2f} s, but the server finished "
         f"{end_due - first_due:.2f} s after the first token was complete: the first figure was taken too late.",
     )

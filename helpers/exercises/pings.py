@@ -48,17 +48,28 @@ async def check_with_pings(with_pings) -> None:
         f"the source was cancelled while it was waiting for its next item: the reader got {short(out, 120)}, "
         "and the source's `second` and `third` were never produced.",
     )
-    require(items == ["first", "second", "third"], f"the items came through as {short(items)}; the source yielded ['first', 'second', 'third'], once each.")
+    require(
+        items == ["first", "second", "third"],
+        f"the items came through as {short(items)}; the source yielded ['first', 'second', 'third'], once each.",
+    )
     pings = out[out.index("first") + 1 : out.index("second")].count(ping)  # the silence is between these two
     elsewhere = out.count(ping) - pings
-    require(pings >= 3, f"in a {SILENCE:g} s silence with every={EVERY:g} you sent {pings} ping{'s' if pings != 1 else ''}; one was due after each {EVERY:g} s without an item, about {SILENCE / EVERY:.0f}.")
-    require(pings <= 10, f"{pings} pings in a {SILENCE:g} s silence with every={EVERY:g}: more than one per {EVERY:g} s of silence.")
+    require(
+        pings >= 3,
+        f"in a {SILENCE:g} s silence with every={EVERY:g} you sent {pings} ping{'s' if pings != 1 else ''}; one was due after each {EVERY:g} s without an item, about {SILENCE / EVERY:.0f}.",
+    )
+    require(
+        pings <= 10,
+        f"{pings} pings in a {SILENCE:g} s silence with every={EVERY:g}: more than one per {EVERY:g} s of silence.",
+    )
     require(
         elsewhere <= 1,  # one spare, for a loop that a busy machine delays
         f"the reader got {short(out, 160)}: {elsewhere} pings where the source was not silent (`second` and `third` came at once, then the end).",
     )
     await _check_leaving(with_pings, ping)
-    passed(f"{pings} pings kept a silent stream alive, every item came through, and the source stopped when the reader left")
+    passed(
+        f"{pings} pings kept a silent stream alive, every item came through, and the source stopped when the reader left"
+    )
     await _pings_through_nginx(with_pings)
 
 
@@ -78,8 +89,12 @@ async def _check_leaving(with_pings, ping: str) -> None:
         async with asyncio.timeout(10):
             wrapped = with_pings(long_answer(), EVERY)
             seen = [await anext(wrapped), await anext(wrapped)]
-            await wrapped.aclose()  # what a server does to the response's generator when the client disconnects
-    require(seen[0] == "first" and seen[1] == ping, f"the reader got {short(seen)} first; expected 'first', then a ping during the silence.")
+            # what a server does to the response's generator when the client disconnects
+            await wrapped.aclose()
+    require(
+        seen[0] == "first" and seen[1] == ping,
+        f"the reader got {short(seen)} first; expected 'first', then a ping during the silence.",
+    )
     try:
         await asyncio.wait_for(source_ended.wait(), 2)
     except TimeoutError:
@@ -112,9 +127,17 @@ async def _pings_through_nginx(with_pings) -> None:
             yield encode("{}", event="token")
             yield encode("{}", event="done")
 
-        return StreamingResponse(with_pings(events(), 0.2), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            with_pings(events(), 0.2), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+        )
 
-    with serve(app, name="exercise-08-pings") as server, start_proxy(server.port, name="exercise-08-nginx", read_timeout=0.5) as proxy:
+    with (
+        serve(app, name="exercise-08-pings") as server,
+        start_proxy(server.port, name="exercise-08-nginx", read_timeout=0.5) as proxy,
+    ):
         result = await event_arrivals(proxy.url + "/tokens")
-    require(result.complete, f"behind nginx with proxy_read_timeout 0.5 s, a source silent for 1 s broke the stream ({result.error}).")
+    require(
+        result.complete,
+        f"behind nginx with proxy_read_timeout 0.5 s, a source silent for 1 s broke the stream ({result.error}).",
+    )
     passed("behind nginx with proxy_read_timeout 0.5 s, a 1 s silence did not cut the stream")

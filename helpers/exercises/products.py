@@ -45,12 +45,16 @@ class Product:
 NOTEBOOK_PRODUCTS = {
     "autocomplete": Product("a code-completion suggestion in an editor", False, 0.1, 4, 0.01),
     "support chat": Product("a support assistant's answer, read by a person", False, 0.1, 60, 0.01),
-    "invoice extraction": Product("an invoice's fields as JSON, validated by a program before it is saved", True, 0.1, 120, 0.01),
+    "invoice extraction": Product(
+        "an invoice's fields as JSON, validated by a program before it is saved", True, 0.1, 120, 0.01
+    ),
 }
 CHECK_PRODUCTS = {
     "autocomplete": Product("a code-completion suggestion in an editor", False, 0.1, 3, 0.01),
     "support chat": Product("a support assistant's answer, read by a person", False, 0.1, 130, 0.01),
-    "invoice extraction": Product("an invoice's fields as JSON, validated by a program before it is saved", True, 0.1, 50, 0.01),
+    "invoice extraction": Product(
+        "an invoice's fields as JSON, validated by a program before it is saved", True, 0.1, 50, 0.01
+    ),
 }
 
 
@@ -70,7 +74,9 @@ def _app(products: dict[str, Product], first_bytes: dict):
     async def tokens(product: Product):
         start = time.monotonic()
         for i, token in enumerate(reply_for("What is SSE?", product.tokens)):
-            await asyncio.sleep(max(0.0, start + product.first_token_delay + i * product.token_delay - time.monotonic()))
+            await asyncio.sleep(
+                max(0.0, start + product.first_token_delay + i * product.token_delay - time.monotonic())
+            )
             yield token
 
     def known(slug: str) -> tuple[str, Product]:
@@ -92,7 +98,9 @@ def _app(products: dict[str, Product], first_bytes: dict):
                 yield encode(json.dumps({"text": token}), event="token")
             yield encode("{}", event="done")
 
-        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
     @app.get("/{slug}/buffered")
     async def buffered(slug: str):
@@ -109,7 +117,14 @@ def _slug(name: str) -> str:
 
 
 def _described(products: dict[str, Product], server) -> dict[str, dict]:
-    return {name: {"url": f"{server.url}/{_slug(name)}", "what": p.what, "needs_whole_result": p.needs_whole_result} for name, p in products.items()}
+    return {
+        name: {
+            "url": f"{server.url}/{_slug(name)}",
+            "what": p.what,
+            "needs_whole_result": p.needs_whole_result,
+        }
+        for name, p in products.items()
+    }
 
 
 def exercise_products():
@@ -136,7 +151,9 @@ async def check_decide(decide) -> None:
     for name, product in CHECK_PRODUCTS.items():
         entry = result[name]
         require(
-            isinstance(entry, dict) and isinstance(entry.get("wait_saved"), (int, float)) and isinstance(entry.get("decision"), str),
+            isinstance(entry, dict)
+            and isinstance(entry.get("wait_saved"), (int, float))
+            and isinstance(entry.get("decision"), str),
             f"for {name!r} you returned {short(entry, 100)}; expected {{'wait_saved': seconds, 'decision': ...}}.",
         )
         saved, decision = entry["wait_saved"], entry["decision"]
@@ -153,7 +170,10 @@ async def check_decide(decide) -> None:
             f"for {name!r} you measured {saved:.2f} s of wait saved, but this run's server sent the buffered answer "
             f"{truth:.2f} s after the streamed one's first token.",
         )
-        require(decision in DECISIONS, f"for {name!r} you decided {decision!r}; the decisions of notebook 09's table are {list(DECISIONS)}.")
+        require(
+            decision in DECISIONS,
+            f"for {name!r} you decided {decision!r}; the decisions of notebook 09's table are {list(DECISIONS)}.",
+        )
         expected = rule(saved, product.needs_whole_result)
         require(
             decision == expected,

@@ -30,7 +30,9 @@ def _json(event: Event, what: str):
     try:
         return json.loads(event.data)
     except ValueError:
-        raise NotSolvedYet(f"the data of a `{event.type}` event is {short(event.data, 60)}, which is not JSON; the page runs JSON.parse on {what}.") from None
+        raise NotSolvedYet(
+            f"the data of a `{event.type}` event is {short(event.data, 60)}, which is not JSON; the page runs JSON.parse on {what}."
+        ) from None
 
 
 async def _relay_events(relay, llm, prompt: str, model) -> tuple[list[Event], str]:
@@ -44,9 +46,14 @@ async def _relay_events(relay, llm, prompt: str, model) -> tuple[list[Event], st
     try:
         with learner_code(f"relay(llm, {prompt!r})"):
             async with asyncio.timeout(30):
-                async with aclosing(relay(llm, prompt)) as pieces:  # a check that fails midway still ends the model's stream
+                async with aclosing(
+                    relay(llm, prompt)
+                ) as pieces:  # a check that fails midway still ends the model's stream
                     async for piece in pieces:
-                        require(isinstance(piece, (str, bytes)), f"relay yielded {short(piece, 60)} ({type(piece).__name__}); a relay yields the text of each event, framed for the wire (as `helpers.sse.encode` returns it).")
+                        require(
+                            isinstance(piece, (str, bytes)),
+                            f"relay yielded {short(piece, 60)} ({type(piece).__name__}); a relay yields the text of each event, framed for the wire (as `helpers.sse.encode` returns it).",
+                        )
                         raw += piece if isinstance(piece, str) else piece.decode(errors="replace")
                         events += decoder.feed(piece.encode() if isinstance(piece, str) else piece)
                         if any(e.type == "token" for e in events):
@@ -64,17 +71,26 @@ async def check_relay(relay) -> None:
     for prompt in PROMPTS:
         before = len(model.requests)
         events, raw = await _relay_events(relay, llm, prompt, model)
-        require(len(model.requests) > before, "the second model was never asked: no token can have come from the `llm` the relay was given.")
+        require(
+            len(model.requests) > before,
+            "the second model was never asked: no token can have come from the `llm` the relay was given.",
+        )
         sent = model.last
         kinds = [e.type for e in events]
-        require(events, "the relay's output held no event a browser would dispatch (each needs a `data:` line and a blank line after it).")
+        require(
+            events,
+            "the relay's output held no event a browser would dispatch (each needs a `data:` line and a blank line after it).",
+        )
         tokens = [e for e in events if e.type == "token"]
         require(tokens, f"no `token` event: the events were {short(kinds, 100)}.")
-        text = "".join(str(_json(e, "each token").get("text", "")) if isinstance(_json(e, "each token"), dict) else "" for e in tokens)
+        text = "".join(
+            str(_json(e, "each token").get("text", "")) if isinstance(_json(e, "each token"), dict) else ""
+            for e in tokens
+        )
         require(
             text == sent.text,
             f"the token events' text differs from what the model sent, from character {_first_difference(text, sent.text)} on: "
-            f"yours {short(text[_first_difference(text, sent.text):], 50)}, the model's {short(sent.text[_first_difference(text, sent.text):], 50)}.",
+            f"yours {short(text[_first_difference(text, sent.text) :], 50)}, the model's {short(sent.text[_first_difference(text, sent.text) :], 50)}.",
         )
         require(
             len(tokens) == len(sent.chunks),
@@ -88,22 +104,43 @@ async def check_relay(relay) -> None:
         require(
             kinds[-1] == "done" and kinds.count("done") == 1,
             f"the events ended {short(kinds[-3:])}; a stream ends with exactly one `done`, after the last token"
-            + (" (yours has `event: done` without a `data:` line, which a browser never dispatches)." if "done" not in kinds and "event: done" in raw else "."),
+            + (
+                " (yours has `event: done` without a `data:` line, which a browser never dispatches)."
+                if "done" not in kinds and "event: done" in raw
+                else "."
+            ),
         )
         done = _json(events[-1], "`done`")
-        require(isinstance(done, dict), f"the `done` event's data is {short(done)}, not an object with text, chunks and tokens.")
-        require(done.get("text") == sent.text, f"`done` says text={short(done.get('text'), 50)}; the model sent {short(sent.text, 50)}.")
+        require(
+            isinstance(done, dict),
+            f"the `done` event's data is {short(done)}, not an object with text, chunks and tokens.",
+        )
+        require(
+            done.get("text") == sent.text,
+            f"`done` says text={short(done.get('text'), 50)}; the model sent {short(sent.text, 50)}.",
+        )
         require(
             done.get("chunks") == len(sent.chunks),
             f"`done` says chunks={done.get('chunks')!r}; the model sent {len(sent.chunks)} chunks that carried text"
-            + (" (you counted the ones without text too)" if isinstance(done.get("chunks"), int) and done["chunks"] > len(sent.chunks) else "") + ".",
+            + (
+                " (you counted the ones without text too)"
+                if isinstance(done.get("chunks"), int) and done["chunks"] > len(sent.chunks)
+                else ""
+            )
+            + ".",
         )
         require(
             done.get("tokens") == sent.completion_tokens,
             f"`done` says tokens={done.get('tokens')!r}; the model's usage says {sent.completion_tokens} completion tokens"
-            + (": that is the number of chunks. This model puts several tokens in a chunk." if done.get("tokens") == len(sent.chunks) else "."),
+            + (
+                ": that is the number of chunks. This model puts several tokens in a chunk."
+                if done.get("tokens") == len(sent.chunks)
+                else "."
+            ),
         )
-    passed(f"relayed live; {len(sent.chunks)} chunks carried {sent.completion_tokens} tokens (the last answer), and done said so")
+    passed(
+        f"relayed live; {len(sent.chunks)} chunks carried {sent.completion_tokens} tokens (the last answer), and done said so"
+    )
 
 
 def _first_difference(a: str, b: str) -> int:

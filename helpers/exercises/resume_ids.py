@@ -29,12 +29,30 @@ __all__ = ["check_resume_ids", "EVENTSOURCE"]
 
 EVENTSOURCE = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}  # what a browser sends
 WAIT = 5.0  # seconds the check waits for a response that should end (generous: the machine may be busy)
-_TOKENS = ["Resume", " needs", " ids", ":\n", " an", " id", " on", " every", " event", ",", " 流式", "输出", "."]
+_TOKENS = [
+    "Resume",
+    " needs",
+    " ids",
+    ":\n",
+    " an",
+    " id",
+    " on",
+    " every",
+    " event",
+    ",",
+    " 流式",
+    "输出",
+    ".",
+]
 
 
 def _events() -> list[tuple[str, dict]]:
     text = "".join(_TOKENS)
-    return [("step", {"step": "retrieval", "title": "Resuming a stream"}), *(("token", {"text": t}) for t in _TOKENS), ("done", {"text": text, "complete": True})]
+    return [
+        ("step", {"step": "retrieval", "title": "Resuming a stream"}),
+        *(("token", {"text": t}) for t in _TOKENS),
+        ("done", {"text": text, "complete": True}),
+    ]
 
 
 async def _produce(store: MemoryStore, stream_id: str, pace: float) -> None:
@@ -46,15 +64,31 @@ async def _produce(store: MemoryStore, stream_id: str, pace: float) -> None:
 
 
 class _Read:
-    def __init__(self, status: int, media_type: str, events: list[Event], last_id: str, body: bytes = b"", hung: bool = False) -> None:
-        self.status, self.media_type, self.events, self.last_id, self.body = status, media_type, events, last_id, body
+    def __init__(
+        self,
+        status: int,
+        media_type: str,
+        events: list[Event],
+        last_id: str,
+        body: bytes = b"",
+        hung: bool = False,
+    ) -> None:
+        self.status, self.media_type, self.events, self.last_id, self.body = (
+            status,
+            media_type,
+            events,
+            last_id,
+            body,
+        )
         self.hung = hung  # the response neither ended nor sent anything more before the check's deadline
 
     def outcome(self) -> str:
         """`200 and 3 events`, `200 and 3 events, then nothing for 5 s`, `400 'detail'`."""
         if self.status != 200:
             return f"{self.status} {short(self.body.decode(errors='replace'), 60)}"
-        return f"200 and {len(self.events)} events" + (f", then nothing for {WAIT:g} s (the response stayed open)" if self.hung else "")
+        return f"200 and {len(self.events)} events" + (
+            f", then nothing for {WAIT:g} s (the response stayed open)" if self.hung else ""
+        )
 
     def pairs(self) -> list[tuple[str, object]]:
         out = []
@@ -66,7 +100,9 @@ class _Read:
         return out
 
 
-async def _read(client: httpx.AsyncClient, url: str, *, last_id: str | None = None, leave_after: int | None = None) -> _Read:
+async def _read(
+    client: httpx.AsyncClient, url: str, *, last_id: str | None = None, leave_after: int | None = None
+) -> _Read:
     """Follow `url` as EventSource does; leave (a dropped connection) after `leave_after` events."""
     headers = dict(EVENTSOURCE, **({"Last-Event-ID": last_id} if last_id else {}))
     decoder, events, status, media_type = Decoder(), [], 0, ""
@@ -74,7 +110,10 @@ async def _read(client: httpx.AsyncClient, url: str, *, last_id: str | None = No
         try:
             async with asyncio.timeout(WAIT):
                 async with client.stream("GET", url, headers=headers) as response:
-                    status, media_type = response.status_code, response.headers.get("content-type", "").split(";")[0].strip()
+                    status, media_type = (
+                        response.status_code,
+                        response.headers.get("content-type", "").split(";")[0].strip(),
+                    )
                     if status != 200 or media_type != "text/event-stream":
                         return _Read(status, media_type, [], decoder.last_event_id, await response.aread())
                     async for chunk in response.aiter_raw():
@@ -103,7 +142,10 @@ async def check_resume_ids(make_app) -> None:
         app = make_app(store)
     routes = [getattr(route, "endpoint", None) for route in getattr(app, "routes", [])]
     require(
-        not any((getattr(endpoint, "__module__", None) or "").startswith("helpers.chat_app") for endpoint in routes),
+        not any(
+            (getattr(endpoint, "__module__", None) or "").startswith("helpers.chat_app")
+            for endpoint in routes
+        ),
         "your app is the course's relay (helpers.chat_app): the exercise is to write its follow route yourself.",
     )
     expected = _events()
@@ -121,7 +163,8 @@ async def check_resume_ids(make_app) -> None:
             require(
                 whole.pairs() == expected and not whole.hung,
                 f"following a finished stream from its start gave {whole.outcome()}: {short(whole.pairs(), 120)}; "
-                f"the store holds {len(expected)}, ending with `done`: {short(expected, 120)}." + server_error_hint(server),
+                f"the store holds {len(expected)}, ending with `done`: {short(expected, 120)}."
+                + server_error_hint(server),
             )
             for drop_after in (1, 6, len(expected) - 1):
                 await _check_resume(client, base + finished, expected, drop_after, server)
@@ -133,12 +176,19 @@ async def check_resume_ids(make_app) -> None:
                 await producer
 
             await _check_refusals(client, base, finished, live, expected, whole, server)
-    passed(f"resumed without a gap or a repeat after drops at events 1, 6, {len(expected) - 1} and on a live stream; 204 after done; other ids refused")
+    passed(
+        f"resumed without a gap or a repeat after drops at events 1, 6, {len(expected) - 1} and on a live stream; 204 after done; other ids refused"
+    )
 
 
-async def _check_resume(client, url: str, expected: list, drop_after: int, server, still_writing: bool = False) -> None:
+async def _check_resume(
+    client, url: str, expected: list, drop_after: int, server, still_writing: bool = False
+) -> None:
     first = await _read(client, url, leave_after=drop_after)
-    require(first.status == 200 and len(first.events) == drop_after, f"following the stream again gave {first.status} and {len(first.events)} events.")
+    require(
+        first.status == 200 and len(first.events) == drop_after,
+        f"following the stream again gave {first.status} and {len(first.events)} events.",
+    )
     last_id = first.last_id
     rest = await _read(client, url, last_id=last_id)
     where = f"after a drop at event {drop_after} of {len(expected)}{' (while the stream was still being written)' if still_writing else ''}"
@@ -160,7 +210,10 @@ async def _check_resume(client, url: str, expected: list, drop_after: int, serve
         f"(by their place in the stream); expected {drop_after + 1} to {len(expected)}, each once.",
     )
     ids = [e.id for e in first.events + rest.events]
-    require(len(set(ids)) == len(ids), f"two events of one stream carry the same id: {short(ids, 120)}; a reconnect could not tell where it stopped.")
+    require(
+        len(set(ids)) == len(ids),
+        f"two events of one stream carry the same id: {short(ids, 120)}; a reconnect could not tell where it stopped.",
+    )
 
 
 async def _check_refusals(client, base: str, finished: str, live: str, expected: list, whole, server) -> None:
@@ -180,7 +233,10 @@ async def _check_refusals(client, base: str, finished: str, live: str, expected:
         + (f", the events {_numbered(crossed.pairs(), expected)}" if crossed.status == 200 else "")
         + ": a reader whose ids got mixed up would silently miss events. Its id does not say which stream it belongs to, or the route does not look.",
     )
-    for bad, what in ((_past_the_end(done_id), "an id past the last event"), ("not-an-id", "an id that is not one of yours")):
+    for bad, what in (
+        (_past_the_end(done_id), "an id past the last event"),
+        ("not-an-id", "an id that is not one of yours"),
+    ):
         if bad is None:
             continue
         refused = await _read(client, base + finished, last_id=bad)

@@ -31,7 +31,9 @@ __all__ = ["SecondModel", "Sent", "second_model", "running_second_model", "TOKEN
 
 TOKENS_PER_CHUNK = (3, 1, 4, 2)  # the chunk sizes, in turn
 NAME = "second-model"
-GATE_WAIT = 5.0  # seconds the model holds its second chunk for a reader that asked it to (generous: a busy machine)
+GATE_WAIT = (
+    5.0  # seconds the model holds its second chunk for a reader that asked it to (generous: a busy machine)
+)
 
 
 @dataclass
@@ -59,7 +61,9 @@ class SecondModel:
     def __init__(self, first_token_delay: float = 0.05, chunk_delay: float = 0.02) -> None:
         self.first_token_delay, self.chunk_delay = first_token_delay, chunk_delay
         self.requests: list[Sent] = []
-        self.next_gate: threading.Event | None = None  # the next request holds its second chunk until this is set
+        self.next_gate: threading.Event | None = (
+            None  # the next request holds its second chunk until this is set
+        )
         self.app = FastAPI(title="Streaming Lab: a second model (several tokens per chunk)")
         self.app.post("/v1/chat/completions")(self._completions)
         self.handle = None
@@ -72,7 +76,11 @@ class SecondModel:
         body = await request.json()
         users = [m for m in body.get("messages", []) if m.get("role") == "user"]
         content = users[-1].get("content", "") if users else ""
-        question = content if isinstance(content, str) else " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        question = (
+            content
+            if isinstance(content, str)
+            else " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        )
         tokens, sent = answer_tokens(question), Sent(question, gate=self.next_gate)
         self.next_gate = None
         self.requests.append(sent)
@@ -82,15 +90,32 @@ class SecondModel:
         if not body.get("stream"):
             sent.chunks, sent.completion_tokens, sent.finished = ["".join(tokens)], len(tokens), True
             message = {"role": "assistant", "content": "".join(tokens)}
-            return JSONResponse({"id": "chatcmpl-second", "object": "chat.completion", "created": int(time.time()), "model": NAME,
-                                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "usage": usage})
-        return StreamingResponse(self._chunks(sent, tokens, usage, include_usage), media_type="text/event-stream")
+            return JSONResponse(
+                {
+                    "id": "chatcmpl-second",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": NAME,
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                    "usage": usage,
+                }
+            )
+        return StreamingResponse(
+            self._chunks(sent, tokens, usage, include_usage), media_type="text/event-stream"
+        )
 
     async def _chunks(self, sent: Sent, tokens: list[str], usage: dict, include_usage: bool):
         created = int(time.time())
 
         def event(choices, **extra) -> bytes:
-            payload = {"id": "chatcmpl-second", "object": "chat.completion.chunk", "created": created, "model": NAME, "choices": choices, **extra}
+            payload = {
+                "id": "chatcmpl-second",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": NAME,
+                "choices": choices,
+                **extra,
+            }
             if include_usage:
                 payload.setdefault("usage", None)
             return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
@@ -108,7 +133,8 @@ class SecondModel:
             yield step({"content": text})
             sent.chunks.append(text)
             sent.completion_tokens = min(i, len(tokens))
-            if sent.gate is not None and len(sent.chunks) == 1:  # a reader wants to know if the first chunk reaches it alone
+            # a reader wants to know if the first chunk reaches it alone
+            if sent.gate is not None and len(sent.chunks) == 1:
                 deadline = time.monotonic() + GATE_WAIT
                 while not sent.gate.is_set() and time.monotonic() < deadline:
                     await asyncio.sleep(0.01)
@@ -145,5 +171,13 @@ def second_model():
     from langchain_openai import ChatOpenAI
 
     handle = running_second_model().handle
-    options = {"stream_chunk_timeout": None} if sys.version_info < (3, 12) else {}  # as chat_model() does on 3.11
-    return ChatOpenAI(base_url=f"{handle.url}/v1", api_key="not-needed-offline", model=NAME, stream_usage=True, max_retries=0, **options)
+    # as chat_model() does on 3.11
+    options = {"stream_chunk_timeout": None} if sys.version_info < (3, 12) else {}
+    return ChatOpenAI(
+        base_url=f"{handle.url}/v1",
+        api_key="not-needed-offline",
+        model=NAME,
+        stream_usage=True,
+        max_retries=0,
+        **options,
+    )

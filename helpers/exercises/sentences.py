@@ -18,8 +18,21 @@ __all__ = ["check_sentences", "CASES"]
 
 # (tokens, the sentences, and for each one the number of tokens produced when it was complete)
 CASES = [
-    (["Stream", "ing is", " fast.", " It shows", " the first", " words early! Does", " it", " help?", " Yes"],
-     ["Streaming is fast.", "It shows the first words early!", "Does it help?", "Yes"], [3, 6, 8, 9]),
+    (
+        [
+            "Stream",
+            "ing is",
+            " fast.",
+            " It shows",
+            " the first",
+            " words early! Does",
+            " it",
+            " help?",
+            " Yes",
+        ],
+        ["Streaming is fast.", "It shows the first words early!", "Does it help?", "Yes"],
+        [3, 6, 8, 9],
+    ),
     (["流式", "输出很", "快。它", "先显示", "第一句。"], ["流式输出很快。", "它先显示第一句。"], [3, 5]),
     (["One. Two.", " Three."], ["One.", "Two.", "Three."], [1, 1, 2]),
     (["Done.", "  ", " "], ["Done."], [1]),

@@ -17,7 +17,17 @@ import time
 import httpx
 
 from ..sse import Decoder
-from .common import NotSolvedYet, async_function, call, learner_code, passed, require, served, server_error_hint, short
+from .common import (
+    NotSolvedYet,
+    async_function,
+    call,
+    learner_code,
+    passed,
+    require,
+    served,
+    server_error_hint,
+    short,
+)
 
 __all__ = ["check_server_and_client", "SERVER_TOKENS", "CLIENT_EXPECTS"]
 
@@ -49,7 +59,8 @@ def _tricky_app(sent: dict):
             await asyncio.sleep(0.05)
             yield b"event: done\ndata: {}\n\n"
             sent["done"] = time.monotonic()
-            await asyncio.sleep(OPEN_AFTER_DONE)  # some servers keep the connection: the end is `done`, not the close
+            # some servers keep the connection: the end is `done`, not the close
+            await asyncio.sleep(OPEN_AFTER_DONE)
             yield b"event: token\ndata: after the end\n\n"
 
         return StreamingResponse(body(), media_type="text/event-stream")
@@ -66,7 +77,9 @@ async def _check_server(make_app) -> None:
             with learner_code("reading GET /stream of your app"):
                 async with asyncio.timeout(15):
                     start = time.monotonic()
-                    async with client.stream("GET", server.url + "/stream", headers={"Accept": "text/event-stream"}) as response:
+                    async with client.stream(
+                        "GET", server.url + "/stream", headers={"Accept": "text/event-stream"}
+                    ) as response:
                         status, headers = response.status_code, response.headers
                         if status == 200:
                             async for chunk in response.aiter_raw():
@@ -75,19 +88,35 @@ async def _check_server(make_app) -> None:
                                     arrivals.append(time.monotonic() - start)
                         else:
                             body = (await response.aread()).decode(errors="replace")
-        require(status == 200, f"GET /stream answered {status} {short(body, 60)}." + server_error_hint(server))
+        require(
+            status == 200, f"GET /stream answered {status} {short(body, 60)}." + server_error_hint(server)
+        )
         media_type = headers.get("content-type", "").split(";")[0].strip()
-        require(media_type == "text/event-stream", f"GET /stream answered with Content-Type {media_type or '(none)'}; EventSource accepts only text/event-stream.")
+        require(
+            media_type == "text/event-stream",
+            f"GET /stream answered with Content-Type {media_type or '(none)'}; EventSource accepts only text/event-stream.",
+        )
         cache = headers.get("cache-control", "")
-        require("no-cache" in cache or "no-store" in cache, f"GET /stream sent Cache-Control: {cache or '(none)'}; a cache or proxy may keep or hold back a stream without no-cache.")
+        require(
+            "no-cache" in cache or "no-store" in cache,
+            f"GET /stream sent Cache-Control: {cache or '(none)'}; a cache or proxy may keep or hold back a stream without no-cache.",
+        )
         tokens = [e.data for e in events if e.type == "token"]
         require(
             tokens == SERVER_TOKENS,
             f"for the tokens {SERVER_TOKENS!r} a browser received the token events {tokens!r}"
-            + (" (all the events: " + short([(e.type, e.data) for e in events], 120) + ")" if len(tokens) != len(SERVER_TOKENS) else "") + ".",
+            + (
+                " (all the events: " + short([(e.type, e.data) for e in events], 120) + ")"
+                if len(tokens) != len(SERVER_TOKENS)
+                else ""
+            )
+            + ".",
         )
         kinds = [e.type for e in events]
-        require(kinds[-1:] == ["done"], f"a browser dispatched the events {short(kinds, 100)}: the last is not `done`, so a page that closes on it never does, and reconnects.")
+        require(
+            kinds[-1:] == ["done"],
+            f"a browser dispatched the events {short(kinds, 100)}: the last is not `done`, so a page that closes on it never does, and reconnects.",
+        )
         token_times = [t for t, e in zip(arrivals, events) if e.type == "token"]
         spread, wanted = token_times[-1] - token_times[0], (len(SERVER_TOKENS) - 1) * DELAY
         require(
@@ -124,6 +153,10 @@ async def check_server_and_client(make_app, read_tokens) -> None:
     with learner_code(f"make_app({SERVER_TOKENS!r}, {DELAY})"):
         app = make_app(list(SERVER_TOKENS), DELAY)
     with served(app, "exercise-11-server") as server:
-        got = await call("read_tokens(url) on your own server", read_tokens, server.url + "/stream", timeout=15)
-    require(got == SERVER_TOKENS, f"read_tokens on your own server returned {got!r}; it sent {SERVER_TOKENS!r}.")
+        got = await call(
+            "read_tokens(url) on your own server", read_tokens, server.url + "/stream", timeout=15
+        )
+    require(
+        got == SERVER_TOKENS, f"read_tokens on your own server returned {got!r}; it sent {SERVER_TOKENS!r}."
+    )
     passed("a server a browser reads exactly, and a client that reads like a browser")

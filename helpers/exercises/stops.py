@@ -54,10 +54,14 @@ class _Recorder:
 
         async def send_recorded(message) -> None:
             if message["type"] == "http.response.body" and message.get("body"):
-                connection.sent += [(time.monotonic(), e.type, _data(e.data)) for e in decoder.feed(message["body"])]
+                connection.sent += [
+                    (time.monotonic(), e.type, _data(e.data)) for e in decoder.feed(message["body"])
+                ]
             elif message["type"] == "websocket.send" and message.get("text"):
                 data = _data(message["text"])
-                connection.sent.append((time.monotonic(), data.get("type", "?") if isinstance(data, dict) else "?", data))
+                connection.sent.append(
+                    (time.monotonic(), data.get("type", "?") if isinstance(data, dict) else "?", data)
+                )
             await send(message)
 
         await self.app(scope, receive_recorded, send_recorded)
@@ -90,14 +94,22 @@ def _observed(recorder: _Recorder, since: int, transport: str) -> _Observed | No
         stops = [t for t, text in socket.received if '"stop"' in text]
         request = socket.received[0][0] if socket.received else socket.opened
     else:
-        socket = next((c for c in connections if c.kind == "http" and c.method == "GET" and c.path == "/sse"), None)
+        socket = next(
+            (c for c in connections if c.kind == "http" and c.method == "GET" and c.path == "/sse"), None
+        )
         if socket is None:
             return None
-        stops = [c.opened for c in connections if c.method == "POST" and c.path.startswith("/sse/") and c.path.endswith("/stop")]
+        stops = [
+            c.opened
+            for c in connections
+            if c.method == "POST" and c.path.startswith("/sse/") and c.path.endswith("/stop")
+        ]
         request = socket.opened
     tokens = [t for t, kind, _ in socket.sent if kind == "token"]
     done = next(((t, data) for t, kind, data in socket.sent if kind == "done"), (None, None))
-    return _Observed(request, tokens, stops[0] if stops else None, done[0], done[1] if isinstance(done[1], dict) else None)
+    return _Observed(
+        request, tokens, stops[0] if stops else None, done[0], done[1] if isinstance(done[1], dict) else None
+    )
 
 
 async def check_stops(measure_stops) -> None:
@@ -111,7 +123,14 @@ async def check_stops(measure_stops) -> None:
     with served(recorder, "exercise-07") as server:
         for token_delay, n in PACES:
             since = len(recorder.connections)
-            result = await call(f"measure_stops(url, {token_delay}, {n})", measure_stops, server.url, token_delay, n, timeout=30)
+            result = await call(
+                f"measure_stops(url, {token_delay}, {n})",
+                measure_stops,
+                server.url,
+                token_delay,
+                n,
+                timeout=30,
+            )
             lines.append(_verify(result, recorder, since, token_delay, n))
     passed("the figures match the server's record of the same run:\n   " + "\n   ".join(lines))
 
@@ -119,7 +138,9 @@ async def check_stops(measure_stops) -> None:
 def _verify(result, recorder: _Recorder, since: int, token_delay: float, n: int) -> str:
     call_text = f"measure_stops(url, {token_delay}, {n})"
     require(
-        isinstance(result, dict) and set(TRANSPORTS) <= set(result) and all(isinstance(result[t], dict) for t in TRANSPORTS),
+        isinstance(result, dict)
+        and set(TRANSPORTS) <= set(result)
+        and all(isinstance(result[t], dict) for t in TRANSPORTS),
         f"{call_text} returned {short(result, 100)}; expected a dict with 'websocket' and 'sse', each a dict with 'latency' and 'after_stop'.",
     )
     line = []
@@ -132,11 +153,18 @@ def _verify(result, recorder: _Recorder, since: int, token_delay: float, n: int)
         )
         seen = _observed(recorder, since, transport)
         route = "/ws" if transport == "websocket" else "GET /sse"
-        require(seen is not None, f"at token_delay={token_delay}, the server at the url you were given saw no {route} request: measure that server.")
+        require(
+            seen is not None,
+            f"at token_delay={token_delay}, the server at the url you were given saw no {route} request: measure that server.",
+        )
         require(
             seen.stop is not None,
             f"at token_delay={token_delay}, the {name} stream got no stop: "
-            + ("no message with the action stop arrived on the socket." if transport == "websocket" else "no POST /sse/{id}/stop arrived.")
+            + (
+                "no message with the action stop arrived on the socket."
+                if transport == "websocket"
+                else "no POST /sse/{id}/stop arrived."
+            )
             + (f" The server sent all {len(seen.token_times)} tokens." if seen.done else ""),
         )
         before_stop = sum(t < seen.stop for t in seen.token_times)
@@ -144,7 +172,10 @@ def _verify(result, recorder: _Recorder, since: int, token_delay: float, n: int)
             before_stop >= n,
             f"at token_delay={token_delay}, the {name} stop arrived when the server had sent {before_stop} tokens; it was to be sent after the client received {n}.",
         )
-        require(seen.done is not None and seen.done.get("stopped") is True, f"at token_delay={token_delay}, the {name} stream did not end with a stopped `done`: {short(seen.done)}.")
+        require(
+            seen.done is not None and seen.done.get("stopped") is True,
+            f"at token_delay={token_delay}, the {name} stream did not end with a stopped `done`: {short(seen.done)}.",
+        )
         sent = seen.done["tokens"]
         require(
             after == sent - n,
@@ -152,7 +183,8 @@ def _verify(result, recorder: _Recorder, since: int, token_delay: float, n: int)
             f"tokens in all, and the stop was sent after token {n}.",
         )
         nth = seen.token_times[n - 1]
-        lowest = seen.done_at - seen.stop  # the stop left the client before it arrived; done arrived after it left
+        # the stop left the client before it arrived; done arrived after it left
+        lowest = seen.done_at - seen.stop
         # Generous, for a busy machine that delays the client; still less than the wait before the stop, which a
         # clock started at the request would add (at 4 tokens a second that wait is most of a second).
         highest = seen.done_at - nth + max(0.3, 0.5 * (nth - seen.request))
@@ -166,5 +198,7 @@ def _verify(result, recorder: _Recorder, since: int, token_delay: float, n: int)
             f"at token_delay={token_delay}, you reported a {name} latency of {latency * 1000:.0f} ms, but the server sent `done` "
             f"{(seen.done_at - nth) * 1000:.1f} ms after the token the stop followed: the clock started before the stop was sent.",
         )
-        line.append(f"{name} {latency * 1000:.1f} ms, {after} token{'s' if after != 1 else ''} after the stop")
+        line.append(
+            f"{name} {latency * 1000:.1f} ms, {after} token{'s' if after != 1 else ''} after the stop"
+        )
     return f"at {1 / token_delay:.0f} tokens/s: " + "; ".join(line)

@@ -31,7 +31,12 @@ def _row(label: str, results) -> str:
 async def _measure(llm, model) -> list:
     from helpers.stopping import cancel_after
 
-    return [await cancel_after(llm, model, chunks=5, then_wait=model.token_delay * (i % 10) / 10, bound=LOST_AFTER) for i in range(TRIES)]
+    return [
+        await cancel_after(
+            llm, model, chunks=5, then_wait=model.token_delay * (i % 10) / 10, bound=LOST_AFTER
+        )
+        for i in range(TRIES)
+    ]
 
 
 def cancellation_section() -> list[str]:
@@ -44,10 +49,12 @@ def cancellation_section() -> list[str]:
         course = runner.run(_measure(chat_model(quiet=True, max_retries=0), model))
         default = runner.run(_measure(chat_model(quiet=True, max_retries=0, stream_chunk_timeout=120), model))
     return [
-        "## Cancellation: a stopped client stops the model", "",
+        "## Cancellation: a stopped client stops the model",
+        "",
         f"`task.cancel()` on a task reading `ChatOpenAI.astream`, {TRIES} times at moments spread over the 10 ms between tokens; "
         f"the delay is from the cancel to the embedded model recording `cancelled`. Lost: still generating {LOST_AFTER:g} s later. "
-        f"Python {platform.python_version()}.", "",
+        f"Python {platform.python_version()}.",
+        "",
         f"| client | tries | lost | median | 95th percentile | worst | within {TARGET_MS:.0f} ms |",
         "|---|---:|---:|---:|---:|---:|---:|",
         _row("`chat_model()`", course),

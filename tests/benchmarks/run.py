@@ -12,8 +12,11 @@ Sections:
   7. sizing: every notebook in order as a student runs them, peak memory, CPU and ports of the kernel
      and its child processes, and what a class of 30, 100 and 500 needs on a JupyterHub (sizing.py).
 
-    python tests/benchmarks/run.py              every section
-    python tests/benchmarks/run.py --only 1 3   those sections; the others keep their last results
+    python -m tests.benchmarks.run              every section (`make bench`)
+    python -m tests.benchmarks.run --only 1 3   those sections; the others keep their last results
+
+Run as a module from the repository's root, so it imports the test helpers it reuses (the browser
+tests' Chromium settings and JupyterLab driver) as the package they are.
 
 Medians of several runs; ratios are against the raw ASGI floor.
 """
@@ -31,15 +34,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from . import concurrent_streams, proxy_overhead, server_paths, sizing
+from .cancellation import cancellation_section
 
-import concurrent_streams  # noqa: E402
-import proxy_overhead  # noqa: E402
-import server_paths  # noqa: E402
-import sizing  # noqa: E402
-from cancellation import cancellation_section  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 RUNS = 5
 RESULTS = ROOT / "tests" / "benchmarks" / "RESULTS.md"
@@ -49,10 +47,13 @@ def server_paths_section() -> list[str]:
     return [
         f"{server_paths.EVENTS:,} small `token` events per response. The server runs in a thread of the benchmark process, which only waits meanwhile; "
         "the client (`raw_client.py`) is a separate process that reads raw bytes, taking the servers in turn. Wall-clock rates move with whatever else "
-        "the machine runs (this one is shared); the CPU time of the server's own thread barely does, so compare the CPU columns.", "",
-        *server_paths.rows(), "",
+        "the machine runs (this one is shared); the CPU time of the server's own thread barely does, so compare the CPU columns.",
+        "",
+        *server_paths.rows(),
+        "",
         "Where each path's own time goes: the ASGI app called in-process with a `send` that does nothing (no server, no socket), "
-        "so only the path's own per-event work is left:", "",
+        "so only the path's own per-event work is left:",
+        "",
         *server_paths.per_event_costs(),
     ]
 
@@ -61,10 +62,9 @@ def first_token_in_jupyterlab() -> list[str]:
     """Re-run notebook 01's widget cell in JupyterLab and time the first token on screen."""
     from playwright.sync_api import sync_playwright
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    from browser.conftest import ARGS, CHROMIUM
-    from browser.lab_server import jupyterlab
-    from browser.test_jupyterlab import run_all, wait_until_done
+    from ..browser.conftest import ARGS, CHROMIUM
+    from ..browser.lab_server import jupyterlab
+    from ..browser.test_jupyterlab import run_all, wait_until_done
 
     samples = []
     with tempfile.TemporaryDirectory() as tmp, jupyterlab(Path(tmp)) as url, sync_playwright() as playwright:
@@ -79,18 +79,30 @@ def first_token_in_jupyterlab() -> list[str]:
             started = page.evaluate("performance.now()")
             page.keyboard.press("Control+Enter")
             # the old widget goes (outputs are cleared on Run), the new one starts empty, then types
-            page.wait_for_function("() => { const el = document.querySelector('.lab-token-text'); return !el || el.textContent.length === 0; }", polling=5)
-            page.wait_for_function("() => { const el = document.querySelector('.lab-token-text'); return el && el.textContent.length > 0; }", polling=5)
+            page.wait_for_function(
+                "() => { const el = document.querySelector('.lab-token-text'); return !el || el.textContent.length === 0; }",
+                polling=5,
+            )
+            page.wait_for_function(
+                "() => { const el = document.querySelector('.lab-token-text'); return el && el.textContent.length > 0; }",
+                polling=5,
+            )
             samples.append(page.evaluate("performance.now()") - started)
-            page.wait_for_function("document.querySelector('.lab-token-view').textContent.includes('12 tokens')")
+            page.wait_for_function(
+                "document.querySelector('.lab-token-view').textContent.includes('12 tokens')"
+            )
             page.wait_for_timeout(500)
         browser.close()
-    return ["| measurement | median of %d |" % RUNS, "|---|---:|",
-            f"| first token visible in the widget after Run (the simulated model's first token is due at 80 ms) | {statistics.median(samples):.0f} ms |"]
+    return [
+        f"| measurement | median of {RUNS} |",
+        "|---|---:|",
+        f"| first token visible in the widget after Run (the simulated model's first token is due at 80 ms) | {statistics.median(samples):.0f} ms |",
+    ]
 
 
 def suite_times() -> list[str]:
     """Wall time of the test targets, each run as a developer runs it (`make test` includes the other two)."""
+
     def timed(target):
         start = time.perf_counter()
         done = subprocess.run(["make", target], cwd=ROOT, capture_output=True, text=True)
@@ -99,9 +111,14 @@ def suite_times() -> list[str]:
         return time.perf_counter() - start
 
     workers = os.environ.get("NOTEBOOK_WORKERS", "4")
-    runs = [("make unit", "unit tests only"),
-            ("make notebook-tests", f"every notebook twice in one kernel, outputs compared as nbval compares them; {workers} at a time"),
-            ("make test", "everything: unit, notebooks, browser")]
+    runs = [
+        ("make unit", "unit tests only"),
+        (
+            "make notebook-tests",
+            f"every notebook twice in one kernel, outputs compared as nbval compares them; {workers} at a time",
+        ),
+        ("make test", "everything: unit, notebooks, browser"),
+    ]
     # the machine is shared: the load before each run says whether a slow figure is ours
     rows = ["| run | what | wall time | load average before |", "|---|---|---:|---:|"]
     for command, what in runs:
@@ -116,13 +133,21 @@ SECTIONS = {  # number: (title, function returning the section's lines)
     "3": ("Proxy overhead: nginx, unbuffered, against direct", proxy_overhead.rows),
     "4": ("End to end in JupyterLab", first_token_in_jupyterlab),
     "5": ("The whole suite", suite_times),
-    "6": ("Cancellation: a stopped client stops the model", lambda: cancellation_section()[2:]),  # without its own heading
+    # without its own heading
+    "6": ("Cancellation: a stopped client stops the model", lambda: cancellation_section()[2:]),
     "7": ("Sizing: what a student and a class need", sizing.rows),
 }
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
@@ -148,12 +173,22 @@ def previous_sections() -> dict[str, list[str]]:
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description="Measure, and write tests/benchmarks/RESULTS.md.")
-    parser.add_argument("--only", nargs="+", choices=sorted(SECTIONS), help="run these sections; keep the others' last results")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=sorted(SECTIONS),
+        help="run these sections; keep the others' last results",
+    )
     options = parser.parse_args(argv)
     chosen = options.only or list(SECTIONS)
     old = previous_sections()
     today = time.strftime("%Y-%m-%d")
-    lines = ["# Benchmark results", "", f"Written by `make bench`. Machine: {machine()}. Each section says when it was measured.", ""]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench`. Machine: {machine()}. Each section says when it was measured.",
+        "",
+    ]
     for number, (title, measure) in SECTIONS.items():
         lines.append(f"## {number}. {title}")
         if number in chosen:
@@ -162,7 +197,11 @@ def main(argv: list[str]) -> None:
         elif title in old:
             lines += old[title]
         else:
-            lines += ["", "_Not measured yet: run `python tests/benchmarks/run.py --only " + number + "`._", ""]
+            lines += [
+                "",
+                "_Not measured yet: run `python -m tests.benchmarks.run --only " + number + "`._",
+                "",
+            ]
     RESULTS.write_text("\n".join(lines).rstrip("\n") + "\n")
     summarise_in_readme(lines)
     print(RESULTS.read_text())

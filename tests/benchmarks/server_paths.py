@@ -17,7 +17,6 @@ import tracemalloc
 from pathlib import Path
 
 import psutil
-
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -52,6 +51,7 @@ def sse_apps() -> dict:
         async def events():
             async for token in produce(count, first):
                 yield encode(token, event="token")
+
         return StreamingResponse(events(), media_type="text/event-stream")
 
     fastapi_sse = FastAPI()
@@ -68,18 +68,30 @@ def sse_apps() -> dict:
         async def events():
             async for token in produce(count, first):
                 yield {"event": "token", "data": token}
+
         return StarletteEventSourceResponse(events(), sep="\n")
 
     async def raw_asgi(scope, receive, send):
         """The floor: pre-framed bytes written straight to the ASGI server."""
         query = dict(part.split("=") for part in scope["query_string"].decode().split("&") if part)
         frame = encode(TOKEN, event="token").encode()
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/event-stream")],
+            }
+        )
         async for _ in produce(int(query.get("count", EVENTS)), float(query.get("first", 0))):
             await send({"type": "http.response.body", "body": frame, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    return {"raw ASGI (floor)": raw_asgi, "helpers.sse + StreamingResponse": suite, "fastapi.sse": fastapi_sse, "sse-starlette": starlette}
+    return {
+        "raw ASGI (floor)": raw_asgi,
+        "helpers.sse + StreamingResponse": suite,
+        "fastapi.sse": fastapi_sse,
+        "sse-starlette": starlette,
+    }
 
 
 def client_runs(urls: list[str], runs: int = RUNS, warmup: int = 1) -> dict[str, list[dict]]:
@@ -108,7 +120,9 @@ def measure(apps: dict, runs: int = RUNS) -> dict[str, dict[str, float]]:
     servers = {name: serve(app, name=f"bench-{i}") for i, (name, app) in enumerate(apps.items())}
     try:
         rate_urls = {name: f"{server.url}/?count={EVENTS}" for name, server in servers.items()}
-        first_urls = {name: f"{server.url}/?count=10&first={FIRST_TOKEN_DELAY}" for name, server in servers.items()}
+        first_urls = {
+            name: f"{server.url}/?count=10&first={FIRST_TOKEN_DELAY}" for name, server in servers.items()
+        }
         client_runs(list(rate_urls.values()), runs=0)  # warm every path once
         walls, cpus = {name: [] for name in apps}, {name: 0.0 for name in apps}
         for _ in range(runs):
@@ -123,8 +137,13 @@ def measure(apps: dict, runs: int = RUNS) -> dict[str, dict[str, float]]:
             server.stop()
     return {
         # CPU times tick in 10 ms steps: the CPU rate is taken over all runs together
-        name: {"wall": statistics.median(walls[name]), "cpu": EVENTS * runs / cpus[name],
-               "first": statistics.median(run["first_byte"] - FIRST_TOKEN_DELAY for run in firsts[first_urls[name]])}
+        name: {
+            "wall": statistics.median(walls[name]),
+            "cpu": EVENTS * runs / cpus[name],
+            "first": statistics.median(
+                run["first_byte"] - FIRST_TOKEN_DELAY for run in firsts[first_urls[name]]
+            ),
+        }
         for name in apps
     }
 
@@ -137,6 +156,7 @@ def large_app() -> FastAPI:
         async def pieces():
             for _ in range(LARGE_PIECES):
                 yield PIECE
+
         return StreamingResponse(pieces(), media_type="text/plain")
 
     @app.get("/buffered")
@@ -159,19 +179,32 @@ def server_peak_memory(url: str) -> int:
 def rows() -> list[str]:
     results = measure({**sse_apps(), "StreamingResponse with frames built once": prebuilt_frames_app()})
     floor = results["raw ASGI (floor)"]
-    lines = [f"| server path | events/s, wall clock (median of {RUNS}) | vs floor | events per CPU-second of the server thread ({RUNS} runs) | vs floor | first byte after the first token is ready |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"| server path | events/s, wall clock (median of {RUNS}) | vs floor | events per CPU-second of the server thread ({RUNS} runs) | vs floor | first byte after the first token is ready |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for name, r in results.items():
-        lines.append(f"| {name} | {r['wall']:,.0f} | {r['wall'] / floor['wall']:.2f}× | {r['cpu']:,.0f} | {r['cpu'] / floor['cpu']:.2f}× | {r['first'] * 1000:.1f} ms |")
+        lines.append(
+            f"| {name} | {r['wall']:,.0f} | {r['wall'] / floor['wall']:.2f}× | {r['cpu']:,.0f} | {r['cpu'] / floor['cpu']:.2f}× | {r['first'] * 1000:.1f} ms |"
+        )
     suite = results["helpers.sse + StreamingResponse"]["cpu"] / floor["cpu"]
-    lines += ["", f"The suite's path serves {suite:.2f}× the floor's events per CPU-second: it {'meets' if suite >= 0.9 else 'misses'} the 0.9× target. "
-              f"A served event costs the floor {1e6 / floor['cpu']:.1f} µs of server CPU; the in-process table below shows where the suite's extra goes."]
+    lines += [
+        "",
+        f"The suite's path serves {suite:.2f}× the floor's events per CPU-second: it {'meets' if suite >= 0.9 else 'misses'} the 0.9× target. "
+        f"A served event costs the floor {1e6 / floor['cpu']:.1f} µs of server CPU; the in-process table below shows where the suite's extra goes.",
+    ]
     with serve(large_app(), name="bench-large") as server:
         streamed = statistics.median([server_peak_memory(server.url + "/streamed") for _ in range(3)])
         buffered = statistics.median([server_peak_memory(server.url + "/buffered") for _ in range(3)])
-    lines += ["", f"Large response ({LARGE_PIECES * len(PIECE) / 1e6:.0f} MB), peak memory allocated by the server while a client in another process downloads it (tracemalloc, median of 3):", "",
-              "| response | peak memory |", "|---|---:|",
-              f"| streamed in 64 KiB pieces | {streamed / 2**20:.1f} MiB |", f"| built whole, then sent | {buffered / 2**20:.1f} MiB |"]
+    lines += [
+        "",
+        f"Large response ({LARGE_PIECES * len(PIECE) / 1e6:.0f} MB), peak memory allocated by the server while a client in another process downloads it (tracemalloc, median of 3):",
+        "",
+        "| response | peak memory |",
+        "|---|---:|",
+        f"| streamed in 64 KiB pieces | {streamed / 2**20:.1f} MiB |",
+        f"| built whole, then sent | {buffered / 2**20:.1f} MiB |",
+    ]
     return lines
 
 
@@ -185,6 +218,7 @@ def prebuilt_frames_app() -> FastAPI:
         async def events():
             async for _ in produce(count, first):
                 yield frame
+
         return StreamingResponse(events(), media_type="text/event-stream")
 
     return app
@@ -207,9 +241,20 @@ def bare_streaming_response(frame: bytes = encode(TOKEN, event="token").encode()
 
 async def _in_process(app, count: int) -> int:
     """Call the ASGI app directly, with a `send` that only counts: no server, no socket."""
-    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": "/", "raw_path": b"/", "root_path": "", "query_string": f"count={count}".encode(),
-             "headers": [(b"host", b"bench")], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "root_path": "",
+        "query_string": f"count={count}".encode(),
+        "headers": [(b"host", b"bench")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 2),
+    }
     sent = 0
     never = asyncio.Event()
 
@@ -232,7 +277,11 @@ def per_event_costs(count: int = 20_000, repeat: int = 25) -> list[str]:
     """
     import time
 
-    apps = {**sse_apps(), "StreamingResponse with frames built once": prebuilt_frames_app(), "the same StreamingResponse without FastAPI": bare_streaming_response()}
+    apps = {
+        **sse_apps(),
+        "StreamingResponse with frames built once": prebuilt_frames_app(),
+        "the same StreamingResponse without FastAPI": bare_streaming_response(),
+    }
     for app in apps.values():
         asyncio.run(_in_process(app, 1000))  # warm up
     best = {name: float("inf") for name in apps}
@@ -243,14 +292,32 @@ def per_event_costs(count: int = 20_000, repeat: int = 25) -> list[str]:
             best[name] = min(best[name], (time.thread_time() - start) / count)
     costs = best
     floor = costs["raw ASGI (floor)"]
-    lines = [f"| path, called in-process | µs of CPU per event (best of {repeat}) | more than the floor |", "|---|---:|---:|"]
-    for name in ("raw ASGI (floor)", "the same StreamingResponse without FastAPI", "StreamingResponse with frames built once", "helpers.sse + StreamingResponse", "sse-starlette", "fastapi.sse"):
-        lines.append(f"| {name} | {costs[name] * 1e6:.2f} | {'' if name.startswith('raw') else f'+{(costs[name] - floor) * 1e6:.2f} µs'} |")
+    lines = [
+        f"| path, called in-process | µs of CPU per event (best of {repeat}) | more than the floor |",
+        "|---|---:|---:|",
+    ]
+    for name in (
+        "raw ASGI (floor)",
+        "the same StreamingResponse without FastAPI",
+        "StreamingResponse with frames built once",
+        "helpers.sse + StreamingResponse",
+        "sse-starlette",
+        "fastapi.sse",
+    ):
+        lines.append(
+            f"| {name} | {costs[name] * 1e6:.2f} | {'' if name.startswith('raw') else f'+{(costs[name] - floor) * 1e6:.2f} µs'} |"
+        )
     bare = costs["the same StreamingResponse without FastAPI"] - floor
-    framework = costs["StreamingResponse with frames built once"] - costs["the same StreamingResponse without FastAPI"]
+    framework = (
+        costs["StreamingResponse with frames built once"]
+        - costs["the same StreamingResponse without FastAPI"]
+    )
     framing = costs["helpers.sse + StreamingResponse"] - costs["StreamingResponse with frames built once"]
-    lines += ["", f"Of the suite's extra cost per event, StreamingResponse itself (one more generator, a type check and a message per chunk) takes "
-                  f"{bare * 1e6:.2f} µs, FastAPI's middleware, which wraps every `send`, {framework * 1e6:.2f} µs, and framing the event "
-                  f"(`helpers.sse.encode`, then str to bytes) {framing * 1e6:.2f} µs. Only the last is the suite's own code: for one line "
-                  "of data `encode` skips its regular expression, and what is left is building each event's text."]
+    lines += [
+        "",
+        f"Of the suite's extra cost per event, StreamingResponse itself (one more generator, a type check and a message per chunk) takes "
+        f"{bare * 1e6:.2f} µs, FastAPI's middleware, which wraps every `send`, {framework * 1e6:.2f} µs, and framing the event "
+        f"(`helpers.sse.encode`, then str to bytes) {framing * 1e6:.2f} µs. Only the last is the suite's own code: for one line "
+        "of data `encode` skips its regular expression, and what is left is building each event's text.",
+    ]
     return lines

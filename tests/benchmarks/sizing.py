@@ -46,10 +46,15 @@ SAMPLE = 0.25  # seconds between samples
 CELL_TIMEOUT = 300
 MB = 1024 * 1024
 BROWSER = ("chrom", "node")  # Chromium's processes and Playwright's driver (node), which Binder does not have
-HEADROOM = 1.25  # the memory limit over the measured peak: another Python version, a larger reply, a re-run cell
+HEADROOM = (
+    1.25  # the memory limit over the measured peak: another Python version, a larger reply, a re-run cell
+)
 CLASSES = (30, 100, 500)
 RESULTS_JSON = ROOT / "tests" / "benchmarks" / "sizing.json"  # the figures, for docs and tests to quote
-PRICE = {"input": 0.15, "output": 0.60}  # USD per million tokens; gpt-4o-mini's list price, an assumption to update
+PRICE = {
+    "input": 0.15,
+    "output": 0.60,
+}  # USD per million tokens; gpt-4o-mini's list price, an assumption to update
 
 # Run in the kernel first: count what the embedded model serves (a record ends once, whatever its outcome).
 COUNT_TOKENS = """
@@ -65,7 +70,9 @@ def _sizing_counting_end(self, status, _end=_sizing_end, _usage=_sizing_usage):
         _usage["requests"] += 1
 _sizing_model.RequestRecord.end = _sizing_counting_end
 """
-REPORT_TOKENS = "import helpers.embedded_model as _m, json; print('SIZING-USAGE ' + json.dumps(_m._sizing_usage))"
+REPORT_TOKENS = (
+    "import helpers.embedded_model as _m, json; print('SIZING-USAGE ' + json.dumps(_m._sizing_usage))"
+)
 
 
 @dataclass
@@ -104,7 +111,9 @@ class Sampler(threading.Thread):
         for process in self.tree():
             try:
                 with process.oneshot():
-                    memory = process.memory_full_info()  # rss, and pss: shared pages divided among the processes sharing them
+                    memory = (
+                        process.memory_full_info()
+                    )  # rss, and pss: shared pages divided among the processes sharing them
                     times = process.cpu_times()
                     self.cpu_seen[process.pid] = times.user + times.system
                     if process.pid == self.root.pid:
@@ -115,7 +124,11 @@ class Sampler(threading.Thread):
                     pss += memory.pss
                     if not process.name().startswith(BROWSER):
                         browserless += memory.pss
-                    ports |= {c.laddr.port for c in process.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN}
+                    ports |= {
+                        c.laddr.port
+                        for c in process.net_connections(kind="tcp")
+                        if c.status == psutil.CONN_LISTEN
+                    }
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
         self.peaks.tree_rss = max(self.peaks.tree_rss, rss)
@@ -145,7 +158,9 @@ class NotebookSize:
     kernel_mb: float
     tree_mb: float  # peak sum of RSS
     tree_pss_mb: float  # peak sum of PSS: what the processes really hold together, what a memory limit sees
-    browserless_pss_mb: float  # the same without Chromium and Playwright's driver: what Binder (no Chromium) needs
+    browserless_pss_mb: (
+        float  # the same without Chromium and Playwright's driver: what Binder (no Chromium) needs
+    )
     peak_cores: float
     ports: int
     programs: list[str]
@@ -163,28 +178,40 @@ def run_notebook(notebook: course.Notebook, env: dict[str, str], log: Path) -> N
     """Run one notebook top to bottom in a fresh kernel, sampled throughout."""
     from nbclient import NotebookClient
     from nbval.kernel import CURRENT_ENV_KERNEL_NAME
+
     from tests.notebook_runner import CurrentPythonKernel
 
     nb = nbformat.read(notebook.path, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(COUNT_TOKENS))
     nb.cells.append(nbformat.v4.new_code_cell(REPORT_TOKENS))
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_manager_class=CurrentPythonKernel,
-                            allow_errors=True, resources={"metadata": {"path": str(notebook.path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name=CURRENT_ENV_KERNEL_NAME,
+        kernel_manager_class=CurrentPythonKernel,
+        allow_errors=True,
+        resources={"metadata": {"path": str(notebook.path.parent)}},
+    )
     failed = 0
     started = time.monotonic()
     sampler = None
 
     async def execute():
         nonlocal sampler, failed
-        with open(log, "w") as output:
+        with open(log, "w") as output:  # noqa: ASYNC230 (opened once, before the kernel starts)
             async with client.async_setup_kernel(env=env, stdout=output, stderr=output):
                 sampler = Sampler(client.km.provisioner.pid)
                 sampler.start()
                 for index, cell in enumerate(nb.cells):
                     await client.async_execute_cell(cell, index)
-                    if any(o.get("output_type") == "error" for o in cell.get("outputs", [])) and "raises-exception" not in cell.metadata.get("tags", []):
+                    if any(
+                        o.get("output_type") == "error" for o in cell.get("outputs", [])
+                    ) and "raises-exception" not in cell.metadata.get("tags", []):
                         failed += 1
-                        print(f"    {notebook.filename} cell {index - 1} failed: {cell.outputs[-1].get('ename')}", flush=True)
+                        print(
+                            f"    {notebook.filename} cell {index - 1} failed: {cell.outputs[-1].get('ename')}",
+                            flush=True,
+                        )
                 sampler.stop.set()
                 sampler.join()
 
@@ -198,8 +225,23 @@ def run_notebook(notebook: course.Notebook, env: dict[str, str], log: Path) -> N
             if line.startswith("SIZING-USAGE "):
                 usage = json.loads(line.split(" ", 1)[1])
     peaks = sampler.peaks
-    return NotebookSize(notebook.number, notebook.title, seconds, sampler.cpu_seconds(), peaks.kernel_rss / MB, peaks.tree_rss / MB, peaks.tree_pss / MB, peaks.browserless_pss / MB,
-                        peaks.cores, peaks.ports, sorted(peaks.programs), usage["prompt"], usage["completion"], usage["requests"], failed)
+    return NotebookSize(
+        notebook.number,
+        notebook.title,
+        seconds,
+        sampler.cpu_seconds(),
+        peaks.kernel_rss / MB,
+        peaks.tree_rss / MB,
+        peaks.tree_pss / MB,
+        peaks.browserless_pss / MB,
+        peaks.cores,
+        peaks.ports,
+        sorted(peaks.programs),
+        usage["prompt"],
+        usage["completion"],
+        usage["requests"],
+        failed,
+    )
 
 
 def jupyterlab_server_mb(env: dict[str, str], tmp: Path) -> float:
@@ -209,11 +251,11 @@ def jupyterlab_server_mb(env: dict[str, str], tmp: Path) -> float:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-               "--IdentityProvider.token=", f"--ServerApp.root_dir={tmp}"]
+    lab = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--IdentityProvider.token="]
+    command = [*lab, "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", f"--ServerApp.root_dir={tmp}"]
     if os.geteuid() == 0:  # containers and CI run as root, which JupyterLab refuses without this
         command.append("--allow-root")
-    log = open(tmp / "jupyterlab.log", "w")
+    log = open(tmp / "jupyterlab.log", "w")  # noqa: SIM115 (JupyterLab writes it for as long as it runs)
     process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     try:
         import httpx
@@ -221,7 +263,9 @@ def jupyterlab_server_mb(env: dict[str, str], tmp: Path) -> float:
         deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not start; its log ends with:\n{(tmp / 'jupyterlab.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"JupyterLab did not start; its log ends with:\n{(tmp / 'jupyterlab.log').read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/lab", timeout=5).status_code == 200:
                     break
@@ -240,14 +284,23 @@ def measure() -> dict:
     load_before = os.getloadavg()[0]  # the machine is shared: the load says whether a slow figure is ours
     with tempfile.TemporaryDirectory() as tmp:
         # a fresh evidence folder: notebook 11 reads what 01-10 recorded in this session, nothing older
-        env = {**os.environ, "STREAMING_LAB_DATA": str(Path(tmp) / "evidence"), "JUPYTER_RUNTIME_DIR": str(Path(tmp) / "runtime")}
+        env = {
+            **os.environ,
+            "STREAMING_LAB_DATA": str(Path(tmp) / "evidence"),
+            "JUPYTER_RUNTIME_DIR": str(Path(tmp) / "runtime"),
+        }
         env.pop("OPENAI_API_KEY", None)
         server_mb = jupyterlab_server_mb(env, Path(tmp))
         sizes = []
         for notebook in course.NOTEBOOKS:
             print(f"  sizing {notebook.filename}", flush=True)
             sizes.append(run_notebook(notebook, env, Path(tmp) / f"{notebook.number}.log"))
-    figures = {"date": time.strftime("%Y-%m-%d"), "server_mb": server_mb, "load_before": load_before, "notebooks": [vars(s) for s in sizes]}
+    figures = {
+        "date": time.strftime("%Y-%m-%d"),
+        "server_mb": server_mb,
+        "load_before": load_before,
+        "notebooks": [vars(s) for s in sizes],
+    }
     RESULTS_JSON.write_text(json.dumps(figures, indent=1) + "\n")
     return figures
 
@@ -287,31 +340,43 @@ def rows(figures: dict | None = None) -> list[str]:
         "Tree RSS sums the RSS of the kernel and its children (shared pages counted in each, so Chromium's many processes look far bigger than they are); "
         "tree PSS sums their proportional set size (each shared page divided among its sharers), which is what they hold together and what the per-student figures use. "
         f"Peak cores is the busiest {SAMPLE} s interval; mean cores is CPU time over run time. Tokens are those the embedded model "
-        f"served in the kernel (usage as the real API reports it). Load average before the run: {figures['load_before']:.1f}.", "",
+        f"served in the kernel (usage as the real API reports it). Load average before the run: {figures['load_before']:.1f}.",
+        "",
         "| notebook | run time | CPU time | mean cores | peak cores | kernel peak RSS | kernel + children peak RSS | kernel + children peak PSS | the same without Chromium | ports listening at once | child programs | model requests | prompt tokens | completion tokens |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for s in sizes:
         programs = ", ".join(sorted(set(s.programs))) or "none"
-        lines.append(f"| {s.number} {s.title} | {s.seconds:.0f} s | {s.cpu_seconds:.0f} s | {s.mean_cores:.2f} | {s.peak_cores:.2f} | {s.kernel_mb:.0f} MB | "
-                     f"{s.tree_mb:.0f} MB | {s.tree_pss_mb:.0f} MB | {s.browserless_pss_mb:.0f} MB | {s.ports} | {programs} | {s.model_requests} | {s.prompt_tokens:,} | {s.completion_tokens:,} |")
+        lines.append(
+            f"| {s.number} {s.title} | {s.seconds:.0f} s | {s.cpu_seconds:.0f} s | {s.mean_cores:.2f} | {s.peak_cores:.2f} | {s.kernel_mb:.0f} MB | "
+            f"{s.tree_mb:.0f} MB | {s.tree_pss_mb:.0f} MB | {s.browserless_pss_mb:.0f} MB | {s.ports} | {programs} | {s.model_requests} | {s.prompt_tokens:,} | {s.completion_tokens:,} |"
+        )
     failed = [s.number for s in sizes if s.failed_cells]
     if failed:
-        lines += ["", f"**Cells failed unexpectedly in notebooks {', '.join(failed)}: these figures are incomplete.**"]
+        lines += [
+            "",
+            f"**Cells failed unexpectedly in notebooks {', '.join(failed)}: these figures are incomplete.**",
+        ]
     lines += [
-        "", f"JupyterLab's own server, idle: {figures['server_mb']:.0f} MB RSS.", "",
-        "**One student** (the server plus the largest notebook; kernels of earlier notebooks shut down):", "",
-        "| figure | measured | JupyterHub setting |", "|---|---:|---|",
+        "",
+        f"JupyterLab's own server, idle: {figures['server_mb']:.0f} MB RSS.",
+        "",
+        "**One student** (the server plus the largest notebook; kernels of earlier notebooks shut down):",
+        "",
+        "| figure | measured | JupyterHub setting |",
+        "|---|---:|---|",
         f"| memory, peak | {student['peak_mb']:.0f} MB | `mem_limit: {student['mem_limit_mb']}M` (peak × {HEADROOM}, rounded up to 128 MB) |",
         f"| memory, median notebook | {student['typical_mb']:.0f} MB | `mem_guarantee: {student['mem_guarantee_mb']}M` |",
         f"| memory, peak without Chromium (as on Binder, which has none) | {student['browserless_peak_mb']:.0f} MB | |",
         f"| CPU, busiest {SAMPLE} s (this machine has {os.cpu_count()} cores) | {student['peak_cores']:.2f} cores | `cpu_limit: {student['cpu_limit']:g}` |",
         f"| CPU, mean while running every notebook | {student['mean_cores']:.2f} cores | `cpu_guarantee: {student['cpu_guarantee']:g}` |",
         f"| TCP ports listening at once | {student['ports']} | on a shared machine, all on its 127.0.0.1 |",
-        f"| the whole course, run time only | {student['seconds'] / 60:.0f} min | |", "",
+        f"| the whole course, run time only | {student['seconds'] / 60:.0f} min | |",
+        "",
         "**A class** on a JupyterHub. Assumptions: every student runs cells at the same moment (a class following the teacher), each "
         "needs the median notebook's memory at once and the peak only now and then (memory overcommitted up to the limit), "
-        "and the CPU needed is the mean while running cells:", "",
+        "and the CPU needed is the mean while running cells:",
+        "",
         "| concurrent students | memory, all guaranteed | memory if all peak at once | CPU cores, mean while running | nodes of 4 cores and 16 GB |",
         "|---:|---:|---:|---:|---:|",
     ]
@@ -337,32 +402,53 @@ def teaching_block(figures: dict) -> str:
     costs = {name[:2]: (prompt, completion, usd) for name, prompt, completion, usd in token_costs(figures)}
     lines = [
         f"_Measured by `make bench` (section 7, tests/benchmarks/sizing.py) on {figures.get('date', 'the date in RESULTS.md')}; "
-        "2 shared cores, load average {:.1f} before the run. Regenerated with the measurement._".format(figures["load_before"]), "",
+        "2 shared cores, load average {:.1f} before the run. Regenerated with the measurement._".format(
+            figures["load_before"]
+        ),
+        "",
         "| notebook | reading and working time | Run All, measured | memory, kernel + servers (PSS) | child programs | tokens (prompt + completion) | with a real key, est. |",
         "|---|---:|---:|---:|---|---:|---:|",
     ]
     total_minutes = total_seconds = total_usd = 0
     for nb in course.NOTEBOOKS:
         if nb.number not in sizes:  # added since the last measurement
-            lines.append(f"| {nb.number} {nb.title} | {nb.minutes} min | not measured yet: `make bench` | | | | |")
+            lines.append(
+                f"| {nb.number} {nb.title} | {nb.minutes} min | not measured yet: `make bench` | | | | |"
+            )
             continue
         size, (prompt, completion, usd) = sizes[nb.number], costs[nb.number]
-        total_minutes, total_seconds, total_usd = total_minutes + nb.minutes, total_seconds + size.seconds, total_usd + usd
+        total_minutes, total_seconds, total_usd = (
+            total_minutes + nb.minutes,
+            total_seconds + size.seconds,
+            total_usd + usd,
+        )
         programs = ", ".join(sorted(set(size.programs))) or "none"
-        lines.append(f"| {nb.number} {nb.title} | {nb.minutes} min | {size.seconds:.0f} s | {size.tree_pss_mb:.0f} MB | {programs} | "
-                     f"{prompt:,} + {completion:,} | ${usd:.4f} |")
-    lines.append(f"| **the course** | **{total_minutes} min** | **{total_seconds / 60:.0f} min** | | | | **${total_usd:.3f}** |")
+        lines.append(
+            f"| {nb.number} {nb.title} | {nb.minutes} min | {size.seconds:.0f} s | {size.tree_pss_mb:.0f} MB | {programs} | "
+            f"{prompt:,} + {completion:,} | ${usd:.4f} |"
+        )
+    lines.append(
+        f"| **the course** | **{total_minutes} min** | **{total_seconds / 60:.0f} min** | | | | **${total_usd:.3f}** |"
+    )
     lines += [
-        "", f"One student needs at most **{student['peak_mb']:.0f} MB** (JupyterLab's server, {figures['server_mb']:.0f} MB, plus the largest notebook) "
+        "",
+        f"One student needs at most **{student['peak_mb']:.0f} MB** (JupyterLab's server, {figures['server_mb']:.0f} MB, plus the largest notebook) "
         f"({student['browserless_peak_mb']:.0f} MB without Chromium, as on Binder) and **{student['peak_cores']:.1f} cores** at the busiest moment, {student['mean_cores']:.2f} cores on average while cells run; "
-        f"at most **{student['ports']} TCP ports** listen at once (the kernel's own five included).", "",
-        "| students at once | memory guaranteed | memory if every student peaks together | CPU cores while every student runs cells |", "|---:|---:|---:|---:|",
+        f"at most **{student['ports']} TCP ports** listen at once (the kernel's own five included).",
+        "",
+        "| students at once | memory guaranteed | memory if every student peaks together | CPU cores while every student runs cells |",
+        "|---:|---:|---:|---:|",
     ]
     for students in CLASSES:
-        lines.append(f"| {students} | {students * student['mem_guarantee_mb'] / 1024:.0f} GB | {students * student['peak_mb'] / 1024:.0f} GB | "
-                     f"{students * student['mean_cores']:.0f} |")
-    lines += ["", f"Prices assumed for the estimate: ${PRICE['input']} per million prompt tokens, ${PRICE['output']} per million completion tokens "
-              "(gpt-4o-mini's list price; check the current price list)."]
+        lines.append(
+            f"| {students} | {students * student['mem_guarantee_mb'] / 1024:.0f} GB | {students * student['peak_mb'] / 1024:.0f} GB | "
+            f"{students * student['mean_cores']:.0f} |"
+        )
+    lines += [
+        "",
+        f"Prices assumed for the estimate: ${PRICE['input']} per million prompt tokens, ${PRICE['output']} per million completion tokens "
+        "(gpt-4o-mini's list price; check the current price list).",
+    ]
     return "\n".join(lines)
 
 
@@ -384,16 +470,16 @@ singleuser:
   # repo2docker's image starts in the repository; open notebook 01 (the settings override keeps the news pop-up away)
   defaultUrl: /lab/tree/notebooks/01_generators.ipynb
   memory:
-    # measured peak {student['peak_mb']:.0f} MB (JupyterLab server + the largest notebook with its servers and Chromium, PSS) x {HEADROOM}
-    limit: {student['mem_limit_mb']}M
-    # measured median notebook {student['typical_mb']:.0f} MB: what a student uses most of the time
-    guarantee: {student['mem_guarantee_mb']}M
+    # measured peak {student["peak_mb"]:.0f} MB (JupyterLab server + the largest notebook with its servers and Chromium, PSS) x {HEADROOM}
+    limit: {student["mem_limit_mb"]}M
+    # measured median notebook {student["typical_mb"]:.0f} MB: what a student uses most of the time
+    guarantee: {student["mem_guarantee_mb"]}M
   cpu:
-    # measured busiest {SAMPLE} s: {student['peak_cores']:.2f} cores on a {os.cpu_count()}-core machine; a lower limit only slows the busy moments (notebook 06's Chromium, notebook 08's load tests)
-    limit: {student['cpu_limit']:g}
-    # measured mean while running every notebook: {student['mean_cores']:.2f} cores
-    guarantee: {student['cpu_guarantee']:g}
-  # Ports: every notebook server binds 127.0.0.1 inside the student's own pod (at most {student['ports']} at once), so students never collide.
+    # measured busiest {SAMPLE} s: {student["peak_cores"]:.2f} cores on a {os.cpu_count()}-core machine; a lower limit only slows the busy moments (notebook 06's Chromium, notebook 08's load tests)
+    limit: {student["cpu_limit"]:g}
+    # measured mean while running every notebook: {student["mean_cores"]:.2f} cores
+    guarantee: {student["cpu_guarantee"]:g}
+  # Ports: every notebook server binds 127.0.0.1 inside the student's own pod (at most {student["ports"]} at once), so students never collide.
   # extraEnv:
   #   OPENAI_API_KEY: ...  # leave unset: the course runs offline against its embedded model. With a key every student
   #                        # calls the real API; docs/teaching.md estimates the cost per notebook.
@@ -415,8 +501,15 @@ def write_docs(figures: dict) -> None:
 
 def token_costs(figures: dict) -> list[tuple[str, int, int, float]]:
     """(notebook, prompt tokens, completion tokens, estimated USD at PRICE) per notebook."""
-    return [(f"{n['number']} {n['title']}", n["prompt_tokens"], n["completion_tokens"],
-             (n["prompt_tokens"] * PRICE["input"] + n["completion_tokens"] * PRICE["output"]) / 1e6) for n in figures["notebooks"]]
+    return [
+        (
+            f"{n['number']} {n['title']}",
+            n["prompt_tokens"],
+            n["completion_tokens"],
+            (n["prompt_tokens"] * PRICE["input"] + n["completion_tokens"] * PRICE["output"]) / 1e6,
+        )
+        for n in figures["notebooks"]
+    ]
 
 
 if __name__ == "__main__":

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
@@ -43,16 +49,3 @@ def isolated_evidence(tmp_path_factory):
     os.environ["STREAMING_LAB_DATA"] = str(tmp_path_factory.mktemp("evidence"))
     yield
     shutil.rmtree(os.environ.pop("STREAMING_LAB_DATA"), ignore_errors=True)
-
-
-def sample(page, expression: str, *, until: str, every: float = 0.1, timeout: float = 30.0) -> list:
-    """Evaluate `expression` repeatedly until `until` is true in the page; return the samples."""
-    import time
-
-    samples, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        samples.append(page.evaluate(expression))
-        if page.evaluate(until):
-            return samples
-        page.wait_for_timeout(every * 1000)
-    raise AssertionError(f"timed out waiting for {until!r}; last samples {samples[-5:]}")

@@ -39,7 +39,9 @@ def jupyterlab(tmp: Path):
     """
     installed = installed_overrides()
     if not installed.exists() or json.loads(installed.read_text()) != json.loads(OVERRIDES.read_text()):
-        raise RuntimeError(f"{installed} is missing or differs from binder/overrides.json: run `make install`")
+        raise RuntimeError(
+            f"{installed} is missing or differs from binder/overrides.json: run `make install`"
+        )
     settings = tmp / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     # render every cell, so tests can see every output (JupyterLab 4 windows long notebooks)
@@ -57,13 +59,25 @@ def jupyterlab(tmp: Path):
         "STREAMING_LAB_DATA": str(tmp / "evidence"),
     }
     command = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.base_url={BASE}", "--IdentityProvider.token=", "--ServerApp.password=",
-        f"--ServerApp.root_dir={notebooks}", "--ServerApp.port_retries=0", "--LabApp.expose_app_in_browser=True",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        f"--ServerApp.port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.base_url={BASE}",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        f"--ServerApp.root_dir={notebooks}",
+        "--ServerApp.port_retries=0",
+        "--LabApp.expose_app_in_browser=True",
     ] + (["--allow-root"] if os.geteuid() == 0 else [])  # CI runs as root
     log_path = tmp / "jupyterlab.log"
     with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         url = f"http://127.0.0.1:{port}{BASE}"
         try:
             deadline = time.monotonic() + 120  # a cold start on a busy machine is slow

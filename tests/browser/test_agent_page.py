@@ -10,10 +10,12 @@ from helpers.embedded_model import embedded_model
 from helpers.kernel_server import serve
 from helpers.model_replies import answer_from_tool_results
 
-from .conftest import sample
+from ..support import sample, watchable_model
 
 QUESTION = "Use the calculator for 17 * 23 and search the docs for Last-Event-ID."
-ANSWER = answer_from_tool_results(QUESTION, [("calculator", "391"), ("search_docs", search_docs.invoke({"query": "Last-Event-ID"}))])
+ANSWER = answer_from_tool_results(
+    QUESTION, [("calculator", "391"), ("search_docs", search_docs.invoke({"query": "Last-Event-ID"}))]
+)
 pytestmark = pytest.mark.browser
 
 # What the page shows, read from the DOM: the tool inputs' text, the outputs shown, the answer, the state.
@@ -27,7 +29,7 @@ SHOWN = """[
 
 @pytest.fixture(scope="module")
 def agent_server():
-    embedded_model(first_token_delay=0.2, token_delay=0.03)
+    watchable_model()
     with serve(create_agent_app(), name="browser-agent") as handle:
         yield handle
 
@@ -39,8 +41,11 @@ def test_the_steps_and_tool_input_render_progressively(page, agent_server):
     final_input = samples[-1][0]
     before_outputs = [inputs for inputs, outputs, _, _ in samples if outputs == 0]
     growing = sorted({n for n in before_outputs if 0 < n < final_input})
-    assert len(growing) >= 3, f"the tool input appeared in {len(growing)} partial states, not typed out: {samples[:12]}"
-    assert all(text == 0 for inputs, outputs, text, _ in samples if outputs == 0)  # tools first, then the answer
+    assert len(growing) >= 3, (
+        f"the tool input appeared in {len(growing)} partial states, not typed out: {samples[:12]}"
+    )
+    # tools first, then the answer
+    assert all(text == 0 for inputs, outputs, text, _ in samples if outputs == 0)
     answer_lengths = {text for _, _, text, _ in samples if 0 < text < len(ANSWER)}
     assert len(answer_lengths) >= 3, "the answer arrived all at once"
     steps = page.locator(".step")
@@ -57,7 +62,11 @@ def test_the_steps_and_tool_input_render_progressively(page, agent_server):
 def test_stop_keeps_what_arrived_and_stops_the_model(page, agent_server):
     model = embedded_model()
     page.goto(f"{agent_server.url}/?autostart=1&token_delay=0.1&question={quote('What is SSE?')}")
-    sample(page, "document.getElementById('output').textContent.length", until="document.getElementById('output').textContent.length > 0")
+    sample(
+        page,
+        "document.getElementById('output').textContent.length",
+        until="document.getElementById('output').textContent.length > 0",
+    )
     page.locator("#stop").click()
     sample(page, "agent.state", until="agent.state === 'stopped'")
     kept = page.locator("#output").inner_text()

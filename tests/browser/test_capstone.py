@@ -13,7 +13,7 @@ from helpers.capstone import course_model, load_service
 from helpers.course import NOTEBOOK_DIR
 from helpers.kernel_server import serve
 
-from .conftest import sample
+from ..support import sample
 from .lab_server import jupyterlab
 
 SOLUTION = NOTEBOOK_DIR / "solutions" / "10_capstone"
@@ -28,12 +28,20 @@ class RequestLog:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
-            self.requests.append((scope["method"], scope["path"], dict(scope["headers"]).get(b"last-event-id", b"").decode() or None))
+            self.requests.append(
+                (
+                    scope["method"],
+                    scope["path"],
+                    dict(scope["headers"]).get(b"last-event-id", b"").decode() or None,
+                )
+            )
         await self.app(scope, receive, send)
 
     def resumes(self, prefix: str = "/streams/") -> list[str | None]:
         """The Last-Event-ID of each GET under `prefix`, in order."""
-        return [resume for method, path, resume in self.requests if method == "GET" and path.startswith(prefix)]
+        return [
+            resume for method, path, resume in self.requests if method == "GET" and path.startswith(prefix)
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +75,16 @@ def test_the_answer_types_out_live_and_the_page_closes_on_done(watched, service)
     model, prompt = course_model(), "What is SSE? (browser, live)"
     with model.using(first_token_delay=0.1, token_delay=0.03):
         ask(watched, service.url + "/", prompt)
-        lengths = sample(watched, "document.getElementById('output').textContent.length", until="document.body.dataset.state === 'done'")
+        lengths = sample(
+            watched,
+            "document.getElementById('output').textContent.length",
+            until="document.body.dataset.state === 'done'",
+        )
         watched.wait_for_timeout(1000)  # a page that did not close would reconnect and ask again
     (record,) = records_for(prompt)
     assert watched.inner_text("#output") == model.text_of(record)
-    assert len({n for n in lengths if 0 < n < len(model.text_of(record))}) >= 3  # it grew while tokens arrived
+    # it grew while tokens arrived
+    assert len({n for n in lengths if 0 < n < len(model.text_of(record))}) >= 3
     assert watched.evaluate("source.readyState") == 2 and watched.errors == []
 
 
@@ -88,11 +101,17 @@ def test_a_model_error_keeps_the_partial_text_and_shows_a_code_and_request_id(wa
     assert watched.evaluate("source.readyState") == 2 and watched.errors == []
 
 
+def wait_for_text(watched, chars: int = 20) -> None:
+    """Return once the answer on the page is longer than `chars`: the stream is under way."""
+    length = "document.getElementById('output').textContent.length"
+    sample(watched, length, until=f"{length} > {chars}")
+
+
 def test_a_reload_mid_stream_follows_the_same_answer_from_its_start(watched, service):
     model, prompt = course_model(), "What is SSE? (browser, reload)"
     with model.using(tokens=80, first_token_delay=0.05, token_delay=0.04):
         ask(watched, service.url + "/", prompt)
-        sample(watched, "document.getElementById('output').textContent.length", until="document.getElementById('output').textContent.length > 20")
+        wait_for_text(watched)
         watched.reload()  # the address keeps #stream=<id>
         sample(watched, "document.body.dataset.state", until="document.body.dataset.state === 'done'")
     (record,) = records_for(prompt)  # the reload did not ask the model again
@@ -103,12 +122,17 @@ def test_a_reload_mid_stream_follows_the_same_answer_from_its_start(watched, ser
 def test_a_dropped_connection_resumes_with_last_event_id_without_loss_or_repeat(watched, service):
     model, prompt = course_model(), "What is SSE? (browser, drop)"
     service.requests.requests.clear()
-    with balance([service.port], name="browser-capstone-balancer") as balancer, model.using(tokens=80, first_token_delay=0.05, token_delay=0.04):
+    with (
+        balance([service.port], name="browser-capstone-balancer") as balancer,
+        model.using(tokens=80, first_token_delay=0.05, token_delay=0.04),
+    ):
         ask(watched, balancer.url + "/", prompt)
-        sample(watched, "document.getElementById('output').textContent.length", until="document.getElementById('output').textContent.length > 20")
+        wait_for_text(watched)
         assert balancer.drain(service.port) >= 1  # the connection is cut, as a network failure would
         balancer.restore(service.port)  # back in rotation before EventSource reconnects
-        states = sample(watched, "document.body.dataset.state", until="document.body.dataset.state === 'done'")
+        states = sample(
+            watched, "document.body.dataset.state", until="document.body.dataset.state === 'done'"
+        )
     (record,) = records_for(prompt)
     assert "reconnecting" in states
     first, resumed, *_ = service.requests.resumes()
@@ -121,13 +145,14 @@ def test_stop_ends_the_answer_and_the_model_request(watched, service):
     model, prompt = course_model(), "What is SSE? (browser, stop)"
     with model.using(tokens=3000, first_token_delay=0.05, token_delay=0.02):
         ask(watched, service.url + "/", prompt)
-        sample(watched, "document.getElementById('output').textContent.length", until="document.getElementById('output').textContent.length > 20")
+        wait_for_text(watched)
         watched.click("#stop")
         sample(watched, "document.body.dataset.state", until="document.body.dataset.state === 'done'")
     (record,) = records_for(prompt)
     assert watched.inner_text("#status") == "done: stopped"
     deadline = time.monotonic() + 5
-    while record.status == "running" and time.monotonic() < deadline:  # the model hears the stop a moment later
+    # the model hears the stop a moment later
+    while record.status == "running" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert record.status == "cancelled" and record.tokens_sent < 3000
     shown = watched.inner_text("#output")  # a token the model sent as the stop landed may not have been read
@@ -148,10 +173,15 @@ def test_the_starting_page_as_written_fails_once_and_never_reconnects(watched):
     starting = RequestLog(load_service(NOTEBOOK_DIR / "capstone", offline=True).app)
     with serve(starting, name="browser-capstone-starting") as server:
         watched.goto(server.url + "/")
-        sample(watched, "document.getElementById('status').textContent", until="document.getElementById('status').textContent !== ''")
+        sample(
+            watched,
+            "document.getElementById('status').textContent",
+            until="document.getElementById('status').textContent !== ''",
+        )
         watched.wait_for_timeout(1500)  # longer than EventSource's reconnection delay, had it retried
         assert watched.inner_text("#status") == "✗ 连接中断,正在重连..."
-        assert watched.evaluate("eventSource.readyState") == 2 and starting.resumes("/chat-stream") == [None]  # one GET, never again
+        # one GET, never again
+        assert watched.evaluate("eventSource.readyState") == 2 and starting.resumes("/chat-stream") == [None]
         assert any("JSON" in error for error in watched.errors)
 
 
@@ -165,11 +195,17 @@ def proxy(tmp_path_factory):
 def test_the_reference_page_streams_through_jupyter_server_proxy(watched, service, proxy):
     model, prompt = course_model(), "What is SSE? (browser, proxy)"
     with model.using(tokens=60, first_token_delay=0.1, token_delay=0.04):
-        ask(watched, proxy(service.port), prompt)  # fetch("streams") and EventSource("./streams/…"): relative URLs
-        lengths = sample(watched, "document.getElementById('output').textContent.length", until="document.body.dataset.state === 'done'")
+        # fetch("streams") and EventSource("./streams/…"): relative URLs
+        ask(watched, proxy(service.port), prompt)
+        lengths = sample(
+            watched,
+            "document.getElementById('output').textContent.length",
+            until="document.body.dataset.state === 'done'",
+        )
     (record,) = records_for(prompt)
     assert watched.inner_text("#output") == model.text_of(record)
-    assert len({n for n in lengths if 0 < n < len(model.text_of(record))}) >= 3  # live through the proxy, not one burst
+    # live through the proxy, not one burst
+    assert len({n for n in lengths if 0 < n < len(model.text_of(record))}) >= 3
     assert watched.errors == []
 
 
@@ -178,6 +214,10 @@ def test_the_starting_page_reaches_its_own_service_through_the_proxy(watched, pr
     starting = RequestLog(load_service(NOTEBOOK_DIR / "capstone", offline=True).app)
     with serve(starting, name="browser-capstone-starting") as server:
         watched.goto(proxy(server.port))
-        sample(watched, "document.getElementById('status').textContent", until="document.getElementById('status').textContent !== ''")
+        sample(
+            watched,
+            "document.getElementById('status').textContent",
+            until="document.getElementById('status').textContent !== ''",
+        )
         assert starting.resumes("/chat-stream") == [None]  # the page's GET reached the service: 405 there
         assert watched.inner_text("#status") == "✗ 连接中断,正在重连..."

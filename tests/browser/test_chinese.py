@@ -48,9 +48,13 @@ DRILLS_SHOWN = f"""() => {{
 
 def wait_for_run_to_stop(page, timeout=240):
     """Run All stops at the exercise's check (NotSolvedYet) or runs past it: wait until no cell is queued or running."""
-    page.wait_for_function("document.querySelector('.jp-Notebook').innerText.includes('NotSolvedYet')", timeout=timeout * 1000)
-    page.wait_for_function("![...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].some((p) => p.textContent.includes('[*]'))",
-                           timeout=timeout * 1000)
+    page.wait_for_function(
+        "document.querySelector('.jp-Notebook').innerText.includes('NotSolvedYet')", timeout=timeout * 1000
+    )
+    page.wait_for_function(
+        "![...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].some((p) => p.textContent.includes('[*]'))",
+        timeout=timeout * 1000,
+    )
 
 
 def platform_fonts(page, selector: str) -> dict[str, int]:
@@ -70,7 +74,10 @@ def platform_fonts(page, selector: str) -> dict[str, int]:
 
 def own_text(page, selector: str) -> str:
     """The text of the element's own text nodes (not its children's), the text `platform_fonts` reports on."""
-    return page.evaluate("(s) => [...document.querySelector(s).childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join('')", selector)
+    return page.evaluate(
+        "(s) => [...document.querySelector(s).childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join('')",
+        selector,
+    )
 
 
 def cjk_font_problem(page, selector: str) -> str | None:
@@ -96,13 +103,19 @@ def test_the_font_check_sees_boxes_when_chromium_has_no_cjk_font(browser, tmp_pa
 <!DOCTYPE fontconfig SYSTEM "fonts.dtd">
 <fontconfig><dir>{Path(matplotlib.get_data_path()) / "fonts" / "ttf"}</dir><cachedir>{tmp_path / "cache"}</cachedir></fontconfig>""")
     sentence = "<p lang='zh-CN' id='zh'>流式输出就是边生成边发送，首字节时间更短 (streaming)</p>"
-    without = browser.browser_type.launch(executable_path=browser_conftest.CHROMIUM.as_posix(), headless=True, args=browser_conftest.ARGS,
-                                          env={**os.environ, "FONTCONFIG_FILE": str(tmp_path / "fonts.conf")})
+    without = browser.browser_type.launch(
+        executable_path=browser_conftest.CHROMIUM.as_posix(),
+        headless=True,
+        args=browser_conftest.ARGS,
+        env={**os.environ, "FONTCONFIG_FILE": str(tmp_path / "fonts.conf")},
+    )
     try:
         page = without.new_page()
         page.set_content(sentence)
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "no-cjk-font-boxes.png"), clip={"x": 0, "y": 0, "width": 600, "height": 60})
+        page.screenshot(
+            path=str(ARTIFACTS / "no-cjk-font-boxes.png"), clip={"x": 0, "y": 0, "width": 600, "height": 60}
+        )
         assert cjk_font_problem(page, "#zh") is not None
     finally:
         without.close()
@@ -125,13 +138,17 @@ def test_notebook_11_shows_the_answers_in_chinese_in_a_cjk_font_and_switches_lan
     assert "问题1: 请解释什么是流式输出" in first
     assert re.search(r"首字节时间（time to first byte，TTFB）是 \d+\.\d\d 秒", first), first[:1500]
     assert re.search(r"the first byte arrived after \d+\.\d\d s streamed", first)
-    assert "运行笔记本 04《用 LangChain 流式输出大模型回答》" in first, "a measurement not taken says which notebook takes it"
+    assert "运行笔记本 04《用 LangChain 流式输出大模型回答》" in first, (
+        "a measurement not taken says which notebook takes it"
+    )
 
     # Chromium drew the Chinese with a CJK font: every ideograph of the paragraph and of the heading.
     selectors = (f"{DRILL} p[lang='zh-CN']", f"{DRILL} h4[lang='zh-CN']")
     ARTIFACTS.mkdir(exist_ok=True)
     report = {selector: platform_fonts(page, selector) for selector in selectors}
-    (ARTIFACTS / "notebook-11-fonts.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    (ARTIFACTS / "notebook-11-fonts.json").write_text(
+        json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     problems = [problem for selector in selectors if (problem := cjk_font_problem(page, selector))]
     assert not problems, problems
 
@@ -139,13 +156,17 @@ def test_notebook_11_shows_the_answers_in_chinese_in_a_cjk_font_and_switches_lan
     for close in page.locator(".Toastify__toast button", has_text=re.compile(r"^No$")).all():
         close.click()
     # the window at question 1: its heading at the top, the Chinese answer below it
-    page.evaluate("() => [...document.querySelectorAll('.jp-Notebook h2')].find((h) => h.textContent.includes('Question 1')).scrollIntoView()")
+    page.evaluate(
+        "() => [...document.querySelectorAll('.jp-Notebook h2')].find((h) => h.textContent.includes('Question 1')).scrollIntoView()"
+    )
     page.wait_for_timeout(300)
     page.screenshot(path=str(ARTIFACTS / "notebook-11-chinese.png"))
     # the whole answer: a window tall enough to hold it (the notebook scrolls inside the page, so an
     # element screenshot cannot scroll to the part below the window)
     viewport = page.viewport_size
-    page.set_viewport_size({"width": viewport["width"], "height": int(answer_1(page).bounding_box()["height"]) + 400})
+    page.set_viewport_size(
+        {"width": viewport["width"], "height": int(answer_1(page).bounding_box()["height"]) + 400}
+    )
     answer_1(page).scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     answer_1(page).screenshot(path=str(ARTIFACTS / "notebook-11-answer-1.png"))
@@ -160,7 +181,9 @@ def test_notebook_11_shows_the_answers_in_chinese_in_a_cjk_font_and_switches_lan
     page.wait_for_function(f"!document.querySelector('{DRILL}').querySelector(\"p[lang='zh-CN']\")")
     assert "Streaming means sending the answer while it is being produced" in answer_1(page).inner_text()
     switch.filter(has_text=re.compile(r"^中文 \+ English$")).click()
-    page.wait_for_function(f"document.querySelector('{DRILL}').querySelector(\"p[lang='zh-CN']\") && document.querySelector('{DRILL}').querySelector(\"p[lang='en']\")")
+    page.wait_for_function(
+        f"document.querySelector('{DRILL}').querySelector(\"p[lang='zh-CN']\") && document.querySelector('{DRILL}').querySelector(\"p[lang='en']\")"
+    )
 
     # The glossary of the terms the answers use, filtered in Chinese.
     rows = page.locator(".lab-glossary-view tbody tr")

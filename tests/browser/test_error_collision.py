@@ -9,8 +9,9 @@ import asyncio
 
 import pytest
 
-from helpers.embedded_model import embedded_model
 from helpers.error_collision import CASES, FULL, run_cases
+
+from ..support import watchable_model
 
 RECONNECTING = "连接中断,正在重连..."  # the source's own message in its `onerror` handler
 pytestmark = pytest.mark.browser
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def cases():
-    embedded_model(first_token_delay=0.2, token_delay=0.03)
+    watchable_model()
     return {result.case: result for result in asyncio.run(run_cases(prefix="test-collision"))}
 
 
@@ -30,7 +31,8 @@ def test_at_a_normal_end_the_client_closes_on_done_and_nothing_collides(cases):
     seen = cases["normal end"]
     assert not seen.collided and seen.connection_errors == 0 and seen.page_errors == []
     assert seen.text == FULL and seen.successes == ["生成完成"] and seen.errors == []
-    assert seen.ready_state == "CLOSED" and seen.opens == 1 and seen.generations == 1  # closed by the source's `done` listener
+    # closed by the source's `done` listener
+    assert seen.ready_state == "CLOSED" and seen.opens == 1 and seen.generations == 1
 
 
 def test_a_network_drop_makes_the_client_parse_undefined_and_rerun_the_answer(cases):
@@ -38,7 +40,9 @@ def test_a_network_drop_makes_the_client_parse_undefined_and_rerun_the_answer(ca
     assert seen.collided and seen.connection_errors == 1 and len(seen.page_errors) == 1
     assert seen.errors == [RECONNECTING]  # `hasError` was never set, so the source's `onerror` ran too
     # EventSource reconnected by itself; the source's server has no ids, so it started the answer again
-    assert seen.opens == 2 and seen.generations == 2 and seen.shown == "the start twice, then the whole answer"
+    assert (
+        seen.opens == 2 and seen.generations == 2 and seen.shown == "the start twice, then the whole answer"
+    )
 
 
 def test_a_graceful_restart_does_not_collide_but_reports_success_over_a_cut_answer(cases):

@@ -69,10 +69,15 @@ def open_notebook(page, lab, notebook, *, url_suffix="?reset", choose_kernel=Tru
             assert value is not None, f"the Select Kernel dialog offers no {label!r} kernel"
             page.locator(".jp-Dialog select").select_option(value=value)
             page.locator(".jp-Dialog .jp-mod-accept").click()
-            warnings.warn(f"JupyterLab showed the Select Kernel dialog for {notebook}; chose {label!r}, the notebook's own kernel")
+            warnings.warn(
+                f"JupyterLab showed the Select Kernel dialog for {notebook}; chose {label!r}, the notebook's own kernel",
+                stacklevel=2,
+            )
         elif state.startswith("dialog: "):
             raise AssertionError(f"a dialog covers {notebook}: {state[8:]!r}")
-        assert time.monotonic() < deadline, f"{notebook}: JupyterLab did not report its kernel connected and idle in {timeout} s; last: {state}"
+        assert time.monotonic() < deadline, (
+            f"{notebook}: JupyterLab did not report its kernel connected and idle in {timeout} s; last: {state}"
+        )
         page.wait_for_timeout(100)
 
 
@@ -98,7 +103,9 @@ def run_all(page, lab, notebook):
     try:
         page.wait_for_function(queued, timeout=60_000)
     except PlaywrightTimeout:
-        raise AssertionError(f"Run All queued no cell of {notebook}; JupyterLab reports: {page.evaluate(KERNEL_STATE, notebook)}") from None
+        raise AssertionError(
+            f"Run All queued no cell of {notebook}; JupyterLab reports: {page.evaluate(KERNEL_STATE, notebook)}"
+        ) from None
 
 
 def done_running(page) -> bool:
@@ -119,15 +126,18 @@ def no_broken_widgets(page):
     assert "Loading widget" not in text
 
 
-
 def watch_widget(page, index: int, final_text: str, timeout=90) -> list[int]:
     """Every length the index-th token widget's text showed (recorded by the page since Run All), once it shows `final_text`."""
     selector = f"document.querySelectorAll('.lab-token-text')[{index}]"
     try:
-        page.wait_for_function(f"{selector} && {selector}.textContent === {json.dumps(final_text)}", timeout=timeout * 1000)
+        page.wait_for_function(
+            f"{selector} && {selector}.textContent === {json.dumps(final_text)}", timeout=timeout * 1000
+        )
     except PlaywrightTimeout:
         shown = page.evaluate(f"{selector} ? {selector}.textContent : null")
-        raise AssertionError(f"token widget {index} did not show the final text in {timeout} s; it shows {shown!r}") from None
+        raise AssertionError(
+            f"token widget {index} did not show the final text in {timeout} s; it shows {shown!r}"
+        ) from None
     return page.evaluate(f"window.labWidgetLengths[{index}]")
 
 
@@ -149,7 +159,9 @@ def test_the_first_screen_shows_notebook_01_with_nothing_in_the_way(page, lab):
     # wait until the page has made every request of its start-up
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(ARTIFACTS / "first-screen.png"))
-    assert page.evaluate(COVERING) == [], "something covers the first notebook (see tests/artifacts/first-screen.png)"
+    assert page.evaluate(COVERING) == [], (
+        "something covers the first notebook (see tests/artifacts/first-screen.png)"
+    )
     title = page.locator(".jp-Notebook .jp-MarkdownOutput h1").first
     assert title.inner_text().startswith("01 · Generators"), title.inner_text()
     assert title.is_visible() and title.bounding_box()["y"] < page.viewport_size["height"] / 2
@@ -174,7 +186,10 @@ def test_notebook_04_types_live_and_its_pages_stream_through_the_proxy(page, lab
     no_broken_widgets(page)
     assert "the relayed text equals the model's reply" in page.locator(".jp-Notebook").inner_text()
 
-    frames = {name: next(f for f in page.frames if re.search(rf"{BASE}proxy/\d+/{name}\?autostart", f.url)) for name in ("", "fetch")}
+    frames = {
+        name: next(f for f in page.frames if re.search(rf"{BASE}proxy/\d+/{name}\?autostart", f.url))
+        for name in ("", "fetch")
+    }
     for name, frame in frames.items():
         frame.wait_for_function("window.lab && window.lab.state === 'done'", timeout=60_000)
         assert frame.evaluate("lab.text") == reply, name

@@ -9,11 +9,11 @@ import pytest
 
 from helpers.balancer import balance
 from helpers.chat_app import create_app
-from helpers.embedded_model import embedded_model, reply_for
+from helpers.embedded_model import reply_for
 from helpers.kernel_server import serve
 from helpers.replicas import start_replica
 
-from .conftest import sample
+from ..support import sample, serving, watchable_model
 
 PROMPT = "What is SSE?"
 FULL = "".join(reply_for(PROMPT))
@@ -23,14 +23,12 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def model():
-    return embedded_model(first_token_delay=0.2, token_delay=0.03)
+    return watchable_model()
 
 
 @pytest.fixture(scope="module")
 def relay(model):
-    app = create_app()
-    with serve(app, name="browser-relay") as handle:
-        yield app, handle
+    yield from serving(create_app(), "browser-relay")
 
 
 def open_page(page, url):
@@ -55,7 +53,8 @@ def test_tokens_type_out_progressively_and_the_final_text_is_exact(page, relay, 
     assert page.evaluate("lab.docs.length") == 2  # the retrieval step arrived before the tokens
     assert page.locator("#output").inner_text() == FULL
     sent = [url for url in urls if url.startswith(server.url)]
-    assert sent and not any(quote(PROMPT) in url or "prompt" in url for url in sent)  # the prompt never entered a request URL
+    # the prompt never entered a request URL
+    assert sent and not any(quote(PROMPT) in url or "prompt" in url for url in sent)
 
 
 @pytest.mark.parametrize("path", ["", "fetch"])
@@ -135,7 +134,8 @@ def test_a_finished_stream_answers_204_and_eventsource_stops(page, relay, model)
     generations = len(model.requests)
     statuses = []
     page.on("response", lambda response: "/streams/" in response.url and statuses.append(response.status))
-    state = page.evaluate("""(id) => new Promise((resolve) => {
+    state = page.evaluate(
+        """(id) => new Promise((resolve) => {
         const source = new EventSource("streams/" + id);  // never closed: the server must end it
         let opens = 0, done = 0;
         source.onopen = () => { opens++; };
@@ -143,7 +143,9 @@ def test_a_finished_stream_answers_204_and_eventsource_stops(page, relay, model)
         const check = setInterval(() => {
             if (source.readyState === EventSource.CLOSED) { clearInterval(check); resolve({opens, done}); }
         }, 50);
-    })""", stream_id)
+    })""",
+        stream_id,
+    )
     assert state == {"opens": 1, "done": 1}  # one stream, then the reconnect got 204 and EventSource stopped
     assert statuses == [200, 204]
     assert len(model.requests) == generations
@@ -151,9 +153,12 @@ def test_a_finished_stream_answers_204_and_eventsource_stops(page, relay, model)
 
 def test_a_seventh_eventsource_to_one_origin_waits(page, relay):
     _, server = relay
-    stream_id = httpx.post(f"{server.url}/streams", json={"prompt": "long", "tokens": 2000, "token_delay": 0.05}).json()["id"]
+    stream_id = httpx.post(
+        f"{server.url}/streams", json={"prompt": "long", "tokens": 2000, "token_delay": 0.05}
+    ).json()["id"]
     page.goto(f"{server.url}/lab.css")
-    opened = page.evaluate("""(id) => new Promise((resolve) => {
+    opened = page.evaluate(
+        """(id) => new Promise((resolve) => {
         const sources = [];
         let opens = 0;
         for (let i = 0; i < 7; i++) {
@@ -169,7 +174,9 @@ def test_a_seventh_eventsource_to_one_origin_waits(page, relay):
                 setTimeout(() => { sources.forEach((s) => s.close()); resolve(opens); }, 1000);
             }
         }, 50);
-    })""", stream_id)
+    })""",
+        stream_id,
+    )
     httpx.post(f"{server.url}/streams/{stream_id}/stop")
     assert opened == 6  # HTTP/1.1: six connections per origin
 
@@ -178,8 +185,11 @@ def test_a_seventh_eventsource_to_one_origin_waits(page, relay):
 def test_a_resume_lands_on_the_other_replica(page, tmp_path, store):
     """Replicas A and B behind a balancer; A leaves the rotation mid-stream and the page reconnects to B."""
     url = f"sqlite://{tmp_path}/streams.db" if store == "sqlite" else "memory"
-    with start_replica("browser-replica-a", url) as a, start_replica("browser-replica-b", url) as b, \
-            balance([a.port, b.port], name="browser-balancer") as balancer:
+    with (
+        start_replica("browser-replica-a", url) as a,
+        start_replica("browser-replica-b", url) as b,
+        balance([a.port, b.port], name="browser-balancer") as balancer,
+    ):
         balancer.drain(b.port)  # the page, its POST and its first connection all reach A
         page.goto(f"{balancer.url}/?autostart=1&token_delay=0.05#prompt={quote(PROMPT)}")
         sample(page, "lab.arrivals.length", until="lab.arrivals.length >= 6")

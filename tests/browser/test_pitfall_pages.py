@@ -7,36 +7,39 @@ The page `error-collision.html` runs the source's script character for character
 
 import pytest
 
-from helpers.embedded_model import embedded_model, reply_for, server_chat_model
+from helpers.embedded_model import reply_for, server_chat_model
 from helpers.kernel_server import serve
 from helpers.pitfalls import DEFAULT_MESSAGE, create_pitfall_app
 
-from .conftest import sample
+from ..support import sample, serving, watchable_model
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def model():
-    return embedded_model(first_token_delay=0.2, token_delay=0.03)
+def pitfalls(model):
+    yield from serving(create_pitfall_app(), "browser-pitfalls")
 
 
 @pytest.fixture(scope="module")
-def pitfalls(model):
-    app = create_pitfall_app()
-    with serve(app, name="browser-pitfalls") as handle:
-        yield app, handle
+def model():
+    return watchable_model()
 
 
 def record(page) -> dict:
-    return page.evaluate("({text: lab.text, errors: lab.errors, successes: lab.successes, pageErrors: lab.pageErrors,"
-                         " opens: lab.opens, connectionErrors: lab.connectionErrors, serverErrors: lab.serverErrors,"
-                         " readyState: lab.source && lab.source.readyState})")
+    return page.evaluate(
+        "({text: lab.text, errors: lab.errors, successes: lab.successes, pageErrors: lab.pageErrors,"
+        " opens: lab.opens, connectionErrors: lab.connectionErrors, serverErrors: lab.serverErrors,"
+        " readyState: lab.source && lab.source.readyState})"
+    )
 
 
 def test_a_server_error_event_reaches_the_source_listener_with_its_data(page, model):
     """Where the source's design works: its own `event: error` carries data, and the partial text stays."""
-    faulty = lambda: server_chat_model(offline=True, extra_body={"lab": {"fault": "error_after", "fault_at": 5}})  # noqa: E731
+
+    def faulty():
+        return server_chat_model(offline=True, extra_body={"lab": {"fault": "error_after", "fault_at": 5}})
+
     with serve(create_pitfall_app(faulty), name="browser-pitfalls-fault") as server:
         page.goto(f"{server.url}/over-get/error-collision.html")
         sample(page, "lab.errors", until="lab.errors.length > 0")
@@ -45,7 +48,8 @@ def test_a_server_error_event_reaches_the_source_listener_with_its_data(page, mo
     assert seen["text"] == "".join(reply_for(DEFAULT_MESSAGE)[:5])  # kept, as the source intends
     assert seen["serverErrors"] == 1 and seen["connectionErrors"] == 0 and seen["pageErrors"] == []
     assert seen["errors"][0].startswith("生成失败: ") and seen["readyState"] == 2
-    assert seen["errors"][0] == "生成失败: The model failed mid-answer (simulated)."  # str(e): upstream text reaches the user
+    # str(e): upstream text reaches the user
+    assert seen["errors"][0] == "生成失败: The model failed mid-answer (simulated)."
 
 
 def test_eventsource_on_a_post_route_fails_for_good(page, pitfalls):

@@ -9,7 +9,7 @@ from helpers.kernel_server import serve
 from helpers.nginx_proxy import nginx_missing, start_proxy
 from helpers.proxy_lab import create_app as create_proxy_lab
 
-from .conftest import sample
+from ..support import sample
 
 pytestmark = pytest.mark.browser
 FULL = "".join(reply_for("What is SSE?"))
@@ -30,7 +30,9 @@ def try_every_way(page, url):
     return page.evaluate("lab.results")
 
 
-def test_across_origins_only_credentialed_cookies_query_tokens_tickets_and_fetch_with_a_header_get_the_stream(page, origins):
+def test_across_origins_only_credentialed_cookies_query_tokens_tickets_and_fetch_with_a_header_get_the_stream(
+    page, origins
+):
     page_server, api_server = origins
     results = try_every_way(page, f"{page_server.url}/auth.html?autostart=1&api={api_server.url}/")
     states = {way: result["state"] for way, result in results.items()}
@@ -44,7 +46,9 @@ def test_across_origins_only_credentialed_cookies_query_tokens_tickets_and_fetch
     }, results
     for way, state in states.items():
         if state == "done":
-            assert results[way]["text"] == FULL and results[way]["tokens"] == len(reply_for("What is SSE?")), way
+            assert results[way]["text"] == FULL and results[way]["tokens"] == len(
+                reply_for("What is SSE?")
+            ), way
 
 
 def test_on_its_own_origin_eventsource_sends_the_cookie_without_being_asked(page, origins):
@@ -55,6 +59,7 @@ def test_on_its_own_origin_eventsource_sends_the_cookie_without_being_asked(page
 
 
 # --- through nginx ---------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def upstream():
@@ -67,7 +72,9 @@ def upstream():
 def type_through(page, url):
     """Open the typing page, sample the text length while it types, return (samples, arrival times)."""
     page.goto(url)
-    samples = sample(page, "lab.text.length", until="lab.state === 'done' || lab.state === 'error'", every=0.05)
+    samples = sample(
+        page, "lab.text.length", until="lab.state === 'done' || lab.state === 'error'", every=0.05
+    )
     assert page.evaluate("lab.state") == "done"
     return samples, page.evaluate("lab.arrivals")
 

@@ -19,13 +19,23 @@ def generated_stream(rng: random.Random) -> bytes:
     words = ["x", " y", "é", "字", "😀", ":", "  z", ""]
     lines = []
     for _ in range(rng.randint(2, 16)):
-        kind = rng.choice(["data"] * 5 + ["event", "id", "id-nul", "retry", "comment", "unknown", "nocolon"] + ["blank"] * 4)
+        kind = rng.choice(
+            ["data"] * 5 + ["event", "id", "id-nul", "retry", "comment", "unknown", "nocolon"] + ["blank"] * 4
+        )
         value = "".join(rng.choices(words, k=rng.randint(0, 3)))
-        lines.append({
-            "data": f"data:{value}", "event": f"event: {rng.choice(TYPES + [''])}", "id": f"id: {rng.randint(0, 99)}",
-            "id-nul": "id: 1\0 2", "retry": f"retry: {rng.choice(['100', 'x1', ''])}", "comment": f":{value}",
-            "unknown": f"foo: {value}", "nocolon": rng.choice(["data", "event", "id"]), "blank": "",
-        }[kind])
+        lines.append(
+            {
+                "data": f"data:{value}",
+                "event": f"event: {rng.choice([*TYPES, ''])}",
+                "id": f"id: {rng.randint(0, 99)}",
+                "id-nul": "id: 1\0 2",
+                "retry": f"retry: {rng.choice(['100', 'x1', ''])}",
+                "comment": f":{value}",
+                "unknown": f"foo: {value}",
+                "nocolon": rng.choice(["data", "event", "id"]),
+                "blank": "",
+            }[kind]
+        )
     text = "".join(line + newline() for line in lines)
     if rng.random() < 0.2:
         text = "\ufeff" + text
@@ -57,7 +67,11 @@ async function collect(n, types) {
 def streams_server():
     rng = random.Random(7)
     streams = [generated_stream(rng) for _ in range(80)]
-    streams += [b"event: done\n\n", b"event: token\ndata: hi\n\nevent: done\ndata:\n\n", b"data: a\n\ndata: last"]
+    streams += [
+        b"event: done\n\n",
+        b"event: token\ndata: hi\n\nevent: done\ndata:\n\n",
+        b"data: a\n\ndata: last",
+    ]
     app = FastAPI()
 
     @app.get("/raw/{n}")
@@ -78,7 +92,7 @@ def test_decoder_matches_chromium_eventsource(page, streams_server):
     page.goto(server.url + "/")
     mismatches = []
     for n, raw in enumerate(streams):
-        got = page.evaluate("([n, types]) => collect(n, types)", [n, TYPES + ["token", "done"]])
+        got = page.evaluate("([n, types]) => collect(n, types)", [n, [*TYPES, "token", "done"]])
         if got != expected(raw):
             mismatches.append((raw, got, expected(raw)))
     assert not mismatches, json.dumps([repr(m) for m in mismatches[:3]], indent=1)
@@ -91,4 +105,7 @@ def test_a_done_event_without_data_never_reaches_the_page(page, streams_server):
     bare = streams.index(b"event: done\n\n")
     assert page.evaluate("([n]) => collect(n, ['done'])", [bare]) == []
     with_data = bare + 1
-    assert page.evaluate("([n]) => collect(n, ['token', 'done'])", [with_data]) == [["token", "hi", ""], ["done", "", ""]]
+    assert page.evaluate("([n]) => collect(n, ['token', 'done'])", [with_data]) == [
+        ["token", "hi", ""],
+        ["done", "", ""],
+    ]

@@ -39,7 +39,7 @@ class CountingProxy:
     def port(self) -> int:
         return self._server.sockets[0].getsockname()[1]
 
-    async def __aenter__(self) -> "CountingProxy":
+    async def __aenter__(self) -> CountingProxy:
         self._server = await asyncio.start_server(self._connect, "127.0.0.1", 0)
         return self
 

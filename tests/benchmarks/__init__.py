@@ -1,0 +1,1 @@
+"""`make bench`: speed measured, apart from the tests (run.py says how)."""
