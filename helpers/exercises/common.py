@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 
 __all__ = [
     "NotSolvedYet",
@@ -22,6 +22,7 @@ __all__ = [
     "learner_code",
     "async_function",
     "async_generator",
+    "feed",
     "served",
     "server_error_hint",
 ]
@@ -87,6 +88,31 @@ def async_generator(fn: Callable, name: str) -> None:
         inspect.isasyncgenfunction(fn),
         f"{name} must be an async generator function (`async def` with `yield` in its body); it is {_kind(fn)}.",
     )
+
+
+async def feed(
+    generator_function: Callable, items, what: str, *, pause: float = 0.0, timeout: float | None = 10.0
+) -> list[tuple]:
+    """Run the learner's async generator over `items` (arriving one by one, `pause` s apart).
+
+    Returns (yielded, how many items had arrived when it was yielded) pairs: the checks use the
+    count to tell a generator that yields as soon as it can from one that waits for the end.
+    """
+    arrived = 0
+
+    async def source():
+        nonlocal arrived
+        for item in items:
+            await asyncio.sleep(pause)
+            arrived += 1
+            yield item
+
+    out = []
+    with learner_code(what):
+        async with asyncio.timeout(timeout), aclosing(generator_function(source())) as produced:
+            async for item in produced:
+                out.append((item, arrived))
+    return out
 
 
 def _kind(fn: Callable) -> str:

@@ -9,11 +9,8 @@ event must come out as soon as the line that dispatches it has arrived, as a bro
 
 from __future__ import annotations
 
-import asyncio
-from contextlib import aclosing
-
 from .. import sse
-from .common import async_generator, learner_code, passed, require, short
+from .common import async_generator, feed, passed, require, short
 
 __all__ = ["check_events", "STREAMS"]
 
@@ -34,24 +31,10 @@ def _expected(stream: bytes) -> list[tuple[str, str]]:
 
 async def _decode(events, chunks: list[bytes], pulled: list[int] | None = None) -> list[tuple]:
     """Feed `chunks` to the learner's `events`; with `pulled`, note how many chunks were read at each event."""
-    count = 0
-
-    async def source():
-        nonlocal count
-        for chunk in chunks:
-            await asyncio.sleep(0)
-            count += 1
-            yield chunk
-
-    out = []
-    with learner_code(f"events(...) on the chunks {_show(chunks)}"):
-        async with asyncio.timeout(10):
-            async with aclosing(events(source())) as decoded:
-                async for item in decoded:
-                    out.append(item)
-                    if pulled is not None:
-                        pulled.append(count)
-    return out
+    fed = await feed(events, chunks, f"events(...) on the chunks {_show(chunks)}")
+    if pulled is not None:
+        pulled.extend(count for _, count in fed)
+    return [item for item, _ in fed]
 
 
 def _show(chunks: list[bytes], width: int = 20) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from contextlib import aclosing
 
-from .common import async_generator, learner_code, passed, require, short
+from .common import async_generator, feed, learner_code, passed, require, short
 
 __all__ = ["check_final_fields", "CASES"]
 
@@ -48,20 +48,7 @@ CASES = [
 
 
 async def _run(final_fields, partials: list[dict]) -> list[tuple[object, int]]:
-    arrived = 0
-
-    async def stream():
-        nonlocal arrived
-        for partial in partials:
-            arrived += 1
-            yield partial
-
-    out = []
-    with learner_code("final_fields(...)"):
-        async with aclosing(final_fields(stream())) as fields:
-            async for item in fields:
-                out.append((item, arrived))
-    return out
+    return await feed(final_fields, partials, "final_fields(...)")
 
 
 async def check_final_fields(final_fields) -> None:

@@ -9,10 +9,7 @@ for, which only a generator that keeps its place (and its unfinished text) betwe
 
 from __future__ import annotations
 
-import asyncio
-from contextlib import aclosing
-
-from .common import async_generator, learner_code, passed, require, short
+from .common import async_generator, feed, passed, require, short
 
 __all__ = ["check_sentences", "CASES"]
 
@@ -41,23 +38,8 @@ CASES = [
 
 
 async def _run(sentences, tokens: list[str]) -> list[tuple[str, int]]:
-    """What `sentences` yields for `tokens`, each with the number of tokens produced by then."""
-    produced = 0
-
-    async def stream():
-        nonlocal produced
-        for token in tokens:
-            await asyncio.sleep(0.005)  # tokens arrive over time, as from a model
-            produced += 1
-            yield token
-
-    out = []
-    with learner_code(f"sentences(...) on the tokens {short(tokens, 120)}"):
-        async with asyncio.timeout(10):
-            async with aclosing(sentences(stream())) as spoken:
-                async for sentence in spoken:
-                    out.append((sentence, produced))
-    return out
+    # tokens arrive over time, as from a model
+    return await feed(sentences, tokens, f"sentences(...) on the tokens {short(tokens, 120)}", pause=0.005)
 
 
 async def check_sentences(sentences) -> None:
