@@ -46,6 +46,14 @@ def redis_url():
 
 
 # The notebooks run while the other tests do: tests/notebook_session.py says when and where.
+@pytest.fixture(scope="session")
+def notebook_runs(request):
+    """The runs of the selected notebooks (and variants), started in the background when collection ended."""
+    from . import notebook_session
+
+    return notebook_session.runs(request.config)
+
+
 def pytest_configure(config):
     from . import notebook_session
 

@@ -71,6 +71,55 @@ WORKERS = int(os.environ.get("NOTEBOOK_WORKERS", "4"))
 COURSE = [course.NOTEBOOK_DIR / course.CONTENTS] + [nb.path for nb in course.NOTEBOOKS]
 
 
+def _path_without(program: str) -> str:
+    """PATH without the folders that hold `program`: the kernel, and all it starts, cannot find it."""
+    return os.pathsep.join(
+        d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not (Path(d) / program).exists()
+    )
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A notebook run again, in the background with the others, in a changed environment.
+
+    Its runs are keyed by `name` (a string), where the plain notebooks' are keyed by their path.
+    `solved`: also run the second pass, with the solutions loaded.
+    """
+
+    name: str
+    path: Path
+    env: dict = field(hash=False)
+    solved: bool = True
+
+    def environment(self, base: dict | None, folder: Path | None) -> dict:
+        env = {**(os.environ if base is None else base), **self.env}
+        if folder is not None:  # evidence of its own: a variant must not feed notebook 11 different figures
+            data = folder / f"evidence-{self.name.replace(' ', '-')}"
+            data.mkdir(parents=True, exist_ok=True)
+            env["STREAMING_LAB_DATA"] = str(data)
+        return env
+
+
+# What a learner's laptop may lack: the notebooks that use it must still run to the end.
+VARIANTS = {
+    variant.name: variant
+    for variant in (
+        Variant(
+            "08_production without nginx",
+            course.by_number("08").path,
+            # helpers.nginx_proxy looks at STREAMING_LAB_NGINX, then on PATH
+            {"STREAMING_LAB_NGINX": "/nonexistent/nginx", "PATH": _path_without("nginx")},
+        ),
+        Variant(
+            "06_errors_and_resume without redis-server",
+            course.by_number("06").path,
+            {"PATH": _path_without("redis-server")},
+            solved=False,
+        ),
+    )
+}
+
+
 def tags(cell) -> list[str]:
     return cell.metadata.get("tags", [])
 
@@ -164,15 +213,20 @@ class NotebookRun:
         return len(self.committed)
 
 
-async def run_notebook(path: Path, env: dict | None = None, log: Path | None = None) -> NotebookRun:
-    """Run one notebook, both passes, in one kernel; the kernel gets `env` and writes its output to `log`."""
+async def run_notebook(
+    path: Path, env: dict | None = None, log: Path | None = None, solved: bool = True
+) -> NotebookRun:
+    """Run one notebook, both passes (the first only, without `solved`), in one kernel.
+
+    The kernel gets `env` and writes its output to `log`.
+    """
     notebook = nbformat.read(path, as_version=4)
     result = NotebookRun(path, copy.deepcopy(notebook.cells))
     first = copy.deepcopy(notebook.cells)
     for cell in first:
         if cell.cell_type == "code" and nbval_options(cell)["skip"]:
             cell.source = ""  # nbval does not run an NBVAL_SKIP cell
-    notebook.cells = first + solved_cells(path)
+    notebook.cells = first + (solved_cells(path) if solved else [])
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = []
@@ -204,17 +258,23 @@ async def run_notebook(path: Path, env: dict | None = None, log: Path | None = N
 
 
 async def run_notebooks(
-    paths: list[Path], order: list[Path], workers: int, env: dict | None = None, logs: Path | None = None
-) -> dict[Path, NotebookRun]:
+    paths: list[Path | str],
+    order: list[Path],
+    workers: int,
+    env: dict | None = None,
+    logs: Path | None = None,
+) -> dict[Path | str, NotebookRun]:
     """Run `paths` (in course order) with at most `workers` kernels at a time; see the module's docstring.
 
     `order` is the whole course: a notebook that reads evidence also brings in the notebooks before it.
+    A string in `paths` names a variant (VARIANTS), run beside the others.
     """
-    readers = [order.index(path) for path in paths if reads_evidence(path)]
+    variants = [VARIANTS[key] for key in paths if isinstance(key, str)]
+    readers = [order.index(path) for path in paths if not isinstance(path, str) and reads_evidence(path)]
     paths = [path for index, path in enumerate(order) if path in paths or index < max(readers, default=0)]
     slots = asyncio.Semaphore(workers)
     finished = {path: asyncio.Event() for path in paths}
-    results: dict[Path, NotebookRun] = {}
+    results: dict[Path | str, NotebookRun] = {}
 
     async def job(path: Path) -> None:
         if order.index(path) in readers:
@@ -224,9 +284,21 @@ async def run_notebooks(
             results[path] = await run_notebook(path, env, logs / f"{path.stem}.log" if logs else None)
         finished[path].set()
 
-    longest_first = sorted(paths, key=recorded_seconds, reverse=True)
-    await asyncio.gather(*(job(path) for path in longest_first))
-    return {path: results[path] for path in paths}
+    async def variant_job(variant: Variant) -> None:
+        log = logs / f"{variant.name.replace(' ', '-')}.log" if logs else None
+        async with slots:
+            results[variant.name] = await run_notebook(
+                variant.path, variant.environment(env, logs), log, solved=variant.solved
+            )
+
+    jobs = [(recorded_seconds(path), job(path)) for path in paths]
+    jobs += [
+        (recorded_seconds(variant.path) * (1 if variant.solved else 0.5), variant_job(variant))
+        for variant in variants
+    ]
+    longest_first = [coroutine for _, coroutine in sorted(jobs, key=lambda pair: pair[0], reverse=True)]
+    await asyncio.gather(*longest_first)
+    return {**{path: results[path] for path in paths}, **{v.name: results[v.name] for v in variants}}
 
 
 class NotebooksInBackground:

@@ -15,7 +15,6 @@ import pytest
 
 from helpers import course
 
-from . import notebook_session
 from .notebook_runner import COURSE, nbval_failures
 
 NOTEBOOKS = course.NOTEBOOK_DIR
@@ -82,12 +81,6 @@ def test_notebook_has_the_parts_a_class_needs(path):
 
 def errors(cell):
     return [o for o in cell.get("outputs", []) if o.output_type == "error"]
-
-
-@pytest.fixture(scope="session")
-def notebook_runs(request):
-    """The runs of the selected notebooks, started in the background when collection ended (tests/notebook_session.py)."""
-    return notebook_session.runs(request.config)
 
 
 def completed(run):

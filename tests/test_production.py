@@ -370,24 +370,14 @@ def test_the_solution_pings_like_fastapi_sse_does(monkeypatch):
 
 
 @pytest.mark.notebooks
-def test_notebook_08_runs_twice_without_nginx_and_every_proxy_cell_says_so_in_one_line(tmp_path):
+@pytest.mark.parametrize("path", ["08_production without nginx"])  # tests/notebook_runner.py VARIANTS
+def test_notebook_08_runs_twice_without_nginx_and_every_proxy_cell_says_so_in_one_line(path, notebook_runs):
     """The run-twice test of tests/test_notebooks.py, in a kernel that cannot find nginx."""
-    from helpers import course
     from tests import test_notebooks
-    from tests.notebook_runner import run_notebook
 
-    path = course.by_number("08").path
-    env = {
-        **os.environ,
-        "STREAMING_LAB_NGINX": "/nonexistent/nginx",  # helpers.nginx_proxy looks nowhere else
-        "PATH": os.pathsep.join(
-            d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "nginx").exists()
-        ),
-        "STREAMING_LAB_DATA": str(tmp_path / "evidence"),
-    }
-    run = asyncio.run(run_notebook(path, env, tmp_path / "kernel.log"))
+    run = notebook_runs[path]
     test_notebooks.test_runs_twice_in_one_kernel_and_every_check_fails_empty_and_passes_solved(
-        path, {path: run}
+        path, notebook_runs
     )
 
     first_pass = run.cells[: run.half]

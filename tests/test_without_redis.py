@@ -1,9 +1,7 @@
 """A learner's laptop without redis-server: one line says what is missing and how to install it, and the lesson goes on."""
 
-import nbformat
-from nbclient import NotebookClient
+import pytest
 
-from helpers import course
 from helpers.redis_server import INSTALL_HINT, start_redis_or_explain
 
 NO_PROGRAMS = "/nonexistent"  # a PATH on which no redis-server can be found
@@ -18,22 +16,16 @@ def test_a_missing_redis_server_is_one_line_with_the_install_command(monkeypatch
     assert len(lines) == 1 and "redis-server" in lines[0] and INSTALL_HINT in lines[0]
 
 
-def test_notebook_06_runs_to_the_end_without_redis_server(monkeypatch):
-    monkeypatch.setenv("PATH", NO_PROGRAMS)  # the kernel, and everything it starts, inherits it
-    path = course.NOTEBOOK_DIR / "06_errors_and_resume.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-    NotebookClient(
-        nb,
-        timeout=120,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
+@pytest.mark.notebooks
+@pytest.mark.parametrize(
+    "path", ["06_errors_and_resume without redis-server"]
+)  # tests/notebook_runner.py VARIANTS
+def test_notebook_06_runs_to_the_end_without_redis_server(path, notebook_runs):
+    run = notebook_runs[path]
+    assert not run.failure, f"it did not run to the end: {run.failure}"
+    cells = run.cells[: run.half]
     failed = []
-    for cell in nb.cells:
+    for cell in cells:
         if cell.cell_type != "code" or "raises-exception" in cell.metadata.get("tags", []):
             continue
         failed += [(cell.source[:60], o.ename, o.evalue) for o in cell.outputs if o.output_type == "error"]
@@ -44,7 +36,7 @@ def test_notebook_06_runs_to_the_end_without_redis_server(monkeypatch):
     assert failed == []
     printed = "".join(
         o.get("text", "")
-        for c in nb.cells
+        for c in cells
         if c.cell_type == "code"
         for o in c.outputs
         if o.output_type == "stream"
