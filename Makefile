@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 # Two test processes: most tests wait (on servers, browsers, simulated tokens), so two share 2 cores well.
 # Tests of one module stay in one process, for its module-scoped servers and browser.
-PARALLEL := -n 2 --dist loadscope
+PARALLEL := -n 2 --dist loadscope --no-loadscope-reorder
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout 60
 
 .PHONY: install lab lint format test unit notebook-tests notebooks browser check check-notebook bench clean

@@ -1,7 +1,7 @@
 """The exercise checks: each passes with its solution, and fails on the answers learners really write, each with
 a hint that names what was wrong (what was observed against what was expected).
 
-test_notebooks.py already runs every notebook unsolved (each check fails) and then solved (each passes). Here
+test_notebook_runs.py already runs every notebook unsolved (each check fails) and then solved (each passes). Here
 every check also meets wrong answers: the demo above the exercise pasted and adapted, the usual bugs, and code
 that raises. Each wrong answer must fail with NotSolvedYet, never with another exception, and its hint must
 hold the words that only the right reason produces.

@@ -1,10 +1,6 @@
-"""The course's structure, and every notebook executed by its tests.
+"""The course's structure: the table of contents, navigation, and the parts every notebook has.
 
-Each notebook runs in one kernel, twice (tests/notebook_runner.py runs several at a time, beside the other tests):
-- first as committed: its outputs must match the stored ones under nbval's rules and
-  tests/sanitize.cfg (what `make notebooks` checks with nbval itself), only cells tagged
-  `raises-exception` may fail, and every exercise's check cell must fail with NotSolvedYet;
-- then, in the same kernel, with each exercise's solution loaded: every check cell must pass.
+The notebooks' runs are checked in tests/test_notebook_runs.py.
 """
 
 import re
@@ -15,7 +11,7 @@ import pytest
 
 from helpers import course
 
-from .notebook_runner import COURSE, nbval_failures
+from .notebook_runner import COURSE
 
 NOTEBOOKS = course.NOTEBOOK_DIR
 NUMBERED = [nb.path for nb in course.NOTEBOOKS]
@@ -77,43 +73,3 @@ def test_notebook_has_the_parts_a_class_needs(path):
         )
     ignored = [c for c in nb.cells if c.cell_type == "code" and "NBVAL_IGNORE_OUTPUT" in c.source]
     assert not ignored, "outputs are checked by nbval with a sanitize file, not ignored"
-
-
-def errors(cell):
-    return [o for o in cell.get("outputs", []) if o.output_type == "error"]
-
-
-def completed(run):
-    assert not run.failure, f"{run.path.name} did not run to the end: {run.failure}"
-    return run
-
-
-@pytest.mark.notebooks
-@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=lambda p: p.stem)
-def test_outputs_match_the_committed_ones_under_nbval_rules(path, notebook_runs):
-    failures = nbval_failures(completed(notebook_runs[path]), SANITIZE)
-    assert not failures, (
-        f"{len(failures)} cell(s) of {path.name} fail as nbval would report them:\n\n" + "\n\n".join(failures)
-    )
-
-
-@pytest.mark.notebooks
-@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.stem)
-def test_runs_twice_in_one_kernel_and_every_check_fails_empty_and_passes_solved(path, notebook_runs):
-    run = completed(notebook_runs[path])
-    half = run.half
-    for index, cell in enumerate(run.cells):
-        if cell.cell_type != "code":
-            continue
-        where = f"{'second' if index >= half else 'first'} run, cell {index % half}: {cell.source[:60]!r}"
-        if "check" in tags(cell):
-            if index < half:
-                assert [e.ename for e in errors(cell)] == ["NotSolvedYet"], where
-            else:
-                assert errors(cell) == [], f"{where}: {errors(cell)}"
-        elif "raises-exception" not in tags(cell):
-            assert errors(cell) == [], f"{where}: {[(e.ename, e.evalue) for e in errors(cell)]}"
-        streams = "".join(
-            o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"
-        )
-        assert "Traceback" not in streams, f"{where}: a traceback leaked into the cell:\n{streams[:2000]}"

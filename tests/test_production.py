@@ -366,34 +366,6 @@ def test_the_solution_pings_like_fastapi_sse_does(monkeypatch):
     assert abs(theirs.count(": ping") - mine.count(comment("ping"))) <= 2
 
 
-# --- the notebook without nginx -------------------------------------------------------------
-
-
-@pytest.mark.notebooks
-@pytest.mark.parametrize("path", ["08_production without nginx"])  # tests/notebook_runner.py VARIANTS
-def test_notebook_08_runs_twice_without_nginx_and_every_proxy_cell_says_so_in_one_line(path, notebook_runs):
-    """The run-twice test of tests/test_notebooks.py, in a kernel that cannot find nginx."""
-    from tests import test_notebooks
-
-    run = notebook_runs[path]
-    test_notebooks.test_runs_twice_in_one_kernel_and_every_check_fails_empty_and_passes_solved(
-        path, notebook_runs
-    )
-
-    first_pass = run.cells[: run.half]
-    proxy_cells = [
-        c
-        for c in first_pass
-        if c.cell_type == "code" and "NGINX_MISSING" in c.source and "print(NGINX_MISSING" in c.source
-    ]
-    assert len(proxy_cells) >= 6
-    for cell in proxy_cells:
-        printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-        assert "nginx is not installed here" in printed and "apt-get install nginx" in printed, cell.source[
-            :80
-        ]
-
-
 def test_every_chinese_quote_in_notebook_08_is_the_source_as_written():
     import re
 
