@@ -645,7 +645,7 @@ CLAIMS: tuple[Claim, ...] = (
         CORRECTED,
         "06",
         "Fault 1: `yield` inside `finally`",
-        "RuntimeError on close; a cancel lets one more event out, so a graceful restart sends done over a cut answer (Chromium)",
+        "RuntimeError on close; a cancel lets one more event out, so a graceful restart sends done over a cut answer when it is written before the server closes, else the page collides (Chromium)",
     ),
     _c(
         "client-post-mismatch",

@@ -91,23 +91,26 @@ async def _sample(page, until: str, timeout: float, case: str) -> None:
         await asyncio.sleep(0.1)
 
 
-# The graceful restart cuts the answer only if it is still being generated when uvicorn's one-second
-# grace ends. At the model's usual pace the whole answer takes about two seconds, and on a busy
-# machine the stop can come later than that; at this pace it takes about ten.
-RESTART_TOKEN_DELAY = 0.15
+# The graceful restart must land while the source's generator waits on the model, as it does
+# between any two tokens of a real answer: uvicorn's cancellation then wakes the generator, whose
+# `finally` still yields `done`. Left to timing, on a busy machine the restart could come after the
+# whole answer, or while a token was being written. So the model stalls after a few tokens (a lab
+# fault), and the restart comes during the stall.
+RESTART_AFTER_TOKENS = 8
 
 
-def _paced(llm_factory, token_delay: float):
+def _stalling(llm_factory, after: int):
     def factory():
         llm = llm_factory()
-        return llm.bind(extra_body={"lab": {"token_delay": token_delay}}) if is_embedded(llm) else llm
+        stall = {"lab": {"fault": "stall_after", "fault_at": after}}
+        return llm.bind(extra_body=stall) if is_embedded(llm) else llm
 
     return factory
 
 
 async def _run(case: str, context, llm_factory, prefix: str) -> CaseResult:
     app = create_pitfall_app(
-        _paced(llm_factory, RESTART_TOKEN_DELAY) if case == "graceful restart" else llm_factory
+        _stalling(llm_factory, RESTART_AFTER_TOKENS) if case == "graceful restart" else llm_factory
     )
     name = f"{prefix}-{case.replace(' ', '-')}"
     server = serve(app, name=name)
