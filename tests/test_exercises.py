@@ -45,6 +45,11 @@ def solution(name: str) -> dict:
     return namespace
 
 
+def wrong_answers(*cases):
+    """Parametrize a test over (answer, words): a wrong answer, and the words its hint must contain."""
+    return pytest.mark.parametrize("answer, words", cases, ids=lambda a: getattr(a, "__name__", ""))
+
+
 def fails(run, check, *answers, words=()):
     """Run `check(*answers)`: it must fail with NotSolvedYet whose hint holds every one of `words`."""
     with pytest.raises(NotSolvedYet) as failure:
@@ -116,24 +121,20 @@ def test_01_the_solution_passes(run):
     passes(run, exercises.check_sentences, solution("01_sentences")["sentences"])
 
 
-@pytest.mark.parametrize(
-    "answer, words",
-    [
-        (
-            eager_sentences,
-            [
-                "you yielded 'Streaming is fast.' when the stream had produced 9 of its 9 tokens",
-                "its end arrived in token 3",
-            ],
-        ),
-        (token_by_token, ["you yielded ['Stream', 'ing is', 'fast.'", "expected ['Streaming is fast.'"]),
-        (
-            no_last_sentence,
-            ["expected ['Streaming is fast.', 'It shows the first words early!', 'Does it help?', 'Yes']"],
-        ),
-        (list_of_sentences, ["must be an async generator function", "a plain function"]),
-    ],
-    ids=lambda a: getattr(a, "__name__", ""),
+@wrong_answers(
+    (
+        eager_sentences,
+        [
+            "you yielded 'Streaming is fast.' when the stream had produced 9 of its 9 tokens",
+            "its end arrived in token 3",
+        ],
+    ),
+    (token_by_token, ["you yielded ['Stream', 'ing is', 'fast.'", "expected ['Streaming is fast.'"]),
+    (
+        no_last_sentence,
+        ["expected ['Streaming is fast.', 'It shows the first words early!', 'Does it help?', 'Yes']"],
+    ),
+    (list_of_sentences, ["must be an async generator function", "a plain function"]),
 )
 def test_01_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_sentences, answer, words=words)
@@ -216,32 +217,28 @@ def test_02_the_solution_passes(run):
     passes(run, exercises.check_events, solution("02_events")["events"])
 
 
-@pytest.mark.parametrize(
-    "answer, words",
-    [
-        (
-            tutorial_decoder,
-            ["(the whole stream in one chunk) you yielded []", "a browser dispatches [('token', '你好')"],
-        ),
-        (course_decoder, ["calls helpers.sse.Decoder"]),
-        (
-            line_decoder(decode_each_chunk=True, cr_then_lf_is_one=True),
-            ["raised UnicodeDecodeError", "split after byte"],
-        ),
-        (
-            line_decoder(),
-            [
-                "split after byte 24",
-                "you yielded [('message', '你好')",
-                "a browser dispatches [('token', '你好')",
-            ],
-        ),
-        (
-            line_decoder(cr_then_lf_is_one=True, wait_after_cr=True),
-            ["you yielded it only after reading chunk", "ended with CR, which ends a line by itself"],
-        ),
-    ],
-    ids=["tutorial", "course-decoder", "decodes-each-chunk", "crlf-split-is-two-line-ends", "waits-after-cr"],
+@wrong_answers(
+    (
+        tutorial_decoder,
+        ["(the whole stream in one chunk) you yielded []", "a browser dispatches [('token', '你好')"],
+    ),
+    (course_decoder, ["calls helpers.sse.Decoder"]),
+    (
+        line_decoder(decode_each_chunk=True, cr_then_lf_is_one=True),
+        ["raised UnicodeDecodeError", "split after byte"],
+    ),
+    (
+        line_decoder(),
+        [
+            "split after byte 24",
+            "you yielded [('message', '你好')",
+            "a browser dispatches [('token', '你好')",
+        ],
+    ),
+    (
+        line_decoder(cr_then_lf_is_one=True, wait_after_cr=True),
+        ["you yielded it only after reading chunk", "ended with CR, which ends a line by itself"],
+    ),
 )
 def test_02_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_events, answer, words=words)
@@ -283,21 +280,17 @@ def test_03_the_solution_passes(run):
     passes(run, exercises.check_first_token, solution("03_first_token")["first_token_and_total"])
 
 
-@pytest.mark.parametrize(
-    "answer, words",
-    [
-        (
-            first_chunk,
-            [
-                "but the first token event was complete only",
-                "a comment, a `retry` field, a `step` event and the first half",
-            ],
-        ),
-        (first_event_of_any_type, ["but the first token event was complete only"]),
-        (after_the_whole_body, ["the first figure was taken too late"]),
-        (not_async, ["is a plain `def`"]),
-    ],
-    ids=lambda a: getattr(a, "__name__", ""),
+@wrong_answers(
+    (
+        first_chunk,
+        [
+            "but the first token event was complete only",
+            "a comment, a `retry` field, a `step` event and the first half",
+        ],
+    ),
+    (first_event_of_any_type, ["but the first token event was complete only"]),
+    (after_the_whole_body, ["the first figure was taken too late"]),
+    (not_async, ["is a plain `def`"]),
 )
 def test_03_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_first_token, answer, words=words)
@@ -380,25 +373,21 @@ def test_04_the_solution_passes(run):
     passes(run, exercises.check_relay, solution("04_relay")["relay"])
 
 
-@pytest.mark.parametrize(
-    "answer, words",
-    [
-        (relay_counting_chunks_as_tokens, ["`done` says tokens=", "that is the number of chunks"]),
-        (
-            relay_of_every_chunk,
-            [
-                "token events; the model sent",
-                "chunks that carried text",
-                "the role, the finish reason, the usage",
-            ],
-        ),
-        (relay_of_raw_text, ["which is not JSON"]),
-        (relay_after_the_end, ["waited 5 s, and no token event came out of the relay meanwhile"]),
-        (relay_with_a_bare_done, ["without a `data:` line, which a browser never dispatches"]),
-        (relay_of_server_sent_events, ["(ServerSentEvent)", "framed for the wire"]),
-        (relay_that_never_asks, ["the second model was never asked"]),
-    ],
-    ids=lambda a: getattr(a, "__name__", ""),
+@wrong_answers(
+    (relay_counting_chunks_as_tokens, ["`done` says tokens=", "that is the number of chunks"]),
+    (
+        relay_of_every_chunk,
+        [
+            "token events; the model sent",
+            "chunks that carried text",
+            "the role, the finish reason, the usage",
+        ],
+    ),
+    (relay_of_raw_text, ["which is not JSON"]),
+    (relay_after_the_end, ["waited 5 s, and no token event came out of the relay meanwhile"]),
+    (relay_with_a_bare_done, ["without a `data:` line, which a browser never dispatches"]),
+    (relay_of_server_sent_events, ["(ServerSentEvent)", "framed for the wire"]),
+    (relay_that_never_asks, ["the second model was never asked"]),
 )
 def test_04_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_relay, answer, words=words)
@@ -440,23 +429,19 @@ def test_05_the_solution_passes(run, model):
     passes(run, exercises.check_final_fields, solution("05_final_fields")["final_fields"])
 
 
-@pytest.mark.parametrize(
-    "answer, words",
-    [
-        (
-            fields_at_the_end,
-            ["'title' could no longer change after partial 6 of 11", "only after partial 11"],
-        ),
-        (
-            fields_at_first_sight,
-            ["you yielded title='' after partial 2 of 11", "grew to 'Stream stops after the first token'"],
-        ),
-        (
-            fields_final_and_again_at_the_end,
-            ["you yielded 'title' twice: after partial 6 and after partial 11"],
-        ),
-    ],
-    ids=lambda a: getattr(a, "__name__", ""),
+@wrong_answers(
+    (
+        fields_at_the_end,
+        ["'title' could no longer change after partial 6 of 11", "only after partial 11"],
+    ),
+    (
+        fields_at_first_sight,
+        ["you yielded title='' after partial 2 of 11", "grew to 'Stream stops after the first token'"],
+    ),
+    (
+        fields_final_and_again_at_the_end,
+        ["you yielded 'title' twice: after partial 6 and after partial 11"],
+    ),
 )
 def test_05_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_final_fields, answer, words=words)
@@ -501,34 +486,30 @@ def test_06_the_solution_passes(run):
     passes(run, exercises.check_resume_ids, solution("06_resume_ids")["make_app"])
 
 
-@pytest.mark.parametrize(
-    "answer, words",
-    [
-        (
-            follow_app(event_id=lambda s, n: None, parse_id=by_number),
-            ["your events carry no `id:`", "the reader got event 1 twice"],
+@wrong_answers(
+    (
+        follow_app(event_id=lambda s, n: None, parse_id=by_number),
+        ["your events carry no `id:`", "the reader got event 1 twice"],
+    ),
+    (
+        follow_app(event_id=lambda s, n: f"{s}.{n}", parse_id=lambda i, s: by_number(i, s) - 1),
+        ["after a drop at event 1 of 15", "expected 2 to 15, each once"],
+    ),
+    (
+        follow_app(event_id=lambda s, n: str(n), parse_id=by_number),
+        ["the id of another stream's 5th event, got 200", "does not say which stream"],
+    ),
+    (
+        follow_app(event_id=lambda s, n: f"{s}.{n}", parse_id=by_number, after_done=False),
+        ["a reconnect with the id of `done`", "got 200 and 0 events, then nothing for 5 s"],
+    ),
+    (
+        follow_app(
+            event_id=lambda s, n: f"{s}.{n}",
+            parse_id=lambda i, s: by_number(i, s) if i.startswith(s + ".") else 0 / 0,
         ),
-        (
-            follow_app(event_id=lambda s, n: f"{s}.{n}", parse_id=lambda i, s: by_number(i, s) - 1),
-            ["after a drop at event 1 of 15", "expected 2 to 15, each once"],
-        ),
-        (
-            follow_app(event_id=lambda s, n: str(n), parse_id=by_number),
-            ["the id of another stream's 5th event, got 200", "does not say which stream"],
-        ),
-        (
-            follow_app(event_id=lambda s, n: f"{s}.{n}", parse_id=by_number, after_done=False),
-            ["a reconnect with the id of `done`", "got 200 and 0 events, then nothing for 5 s"],
-        ),
-        (
-            follow_app(
-                event_id=lambda s, n: f"{s}.{n}",
-                parse_id=lambda i, s: by_number(i, s) if i.startswith(s + ".") else 0 / 0,
-            ),
-            ["the id of another stream's 5th event, got 500"],
-        ),
-    ],
-    ids=["no-ids", "off-by-one", "ids-without-the-stream", "no-204-after-done", "crashes-on-a-foreign-id"],
+        ["the id of another stream's 5th event, got 500"],
+    ),
 )
 def test_06_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_resume_ids, answer, words=words)
@@ -602,16 +583,12 @@ def test_07_the_solution_passes(run, model):
     passes(run, exercises.check_stops, solution("07_stops")["measure_stops"])
 
 
-@pytest.mark.parametrize(
-    "answer, words",
-    [
-        (
-            websocket_stop_timed_from_the_start,
-            ["WebSocket latency of", "the clock started before the stop was sent"],
-        ),
-        (sse_stop_by_leaving, ["the SSE stream got no stop", "no POST /sse/{id}/stop arrived"]),
-    ],
-    ids=lambda a: getattr(a, "__name__", ""),
+@wrong_answers(
+    (
+        websocket_stop_timed_from_the_start,
+        ["WebSocket latency of", "the clock started before the stop was sent"],
+    ),
+    (sse_stop_by_leaving, ["the SSE stream got no stop", "no POST /sse/{id}/stop arrived"]),
 )
 def test_07_wrong_answers_fail_for_their_reason(run, model, answer, words):
     fails(run, exercises.check_stops, answer, words=words)
@@ -669,20 +646,16 @@ def test_08_the_solution_passes(run):
     passes(run, exercises.check_with_pings, solution("08_with_pings")["with_pings"])
 
 
-@pytest.mark.parametrize(
-    "answer, words",
-    [
-        (
-            pings_with_wait_for,
-            ["the source was cancelled while it was waiting for its next item", "were never produced"],
-        ),
-        (
-            pings_that_leave_the_source_waiting,
-            ["the reader left", "2 s later the source was still waiting", "generating for nobody"],
-        ),
-        (pings_after_every_item, ["you sent 1 ping;"]),
-    ],
-    ids=lambda a: getattr(a, "__name__", ""),
+@wrong_answers(
+    (
+        pings_with_wait_for,
+        ["the source was cancelled while it was waiting for its next item", "were never produced"],
+    ),
+    (
+        pings_that_leave_the_source_waiting,
+        ["the reader left", "2 s later the source was still waiting", "generating for nobody"],
+    ),
+    (pings_after_every_item, ["you sent 1 ping;"]),
 )
 def test_08_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_with_pings, answer, words=words)
@@ -745,25 +718,21 @@ def test_09_the_solution_passes(run):
     passes(run, exercises.check_decide, solution("09_decide")["decide"])
 
 
-@pytest.mark.parametrize(
-    "answer, words",
-    [
-        (
-            decided_from_the_notebooks_run,
-            ["the server saw no GET autocomplete/streamed", "measured, on both routes"],
-        ),
-        (
-            whole_result_ignored,
-            [
-                "for 'invoice extraction' you decided",
-                "for a client that needs the whole result",
-                "says 'do not stream'",
-            ],
-        ),
-        (totals_compared, ["for 'support chat' you measured", "after the streamed one's first token"]),
-        (labels_of_its_own, ["the decisions of notebook 09's table are"]),
-    ],
-    ids=lambda a: getattr(a, "__name__", ""),
+@wrong_answers(
+    (
+        decided_from_the_notebooks_run,
+        ["the server saw no GET autocomplete/streamed", "measured, on both routes"],
+    ),
+    (
+        whole_result_ignored,
+        [
+            "for 'invoice extraction' you decided",
+            "for a client that needs the whole result",
+            "says 'do not stream'",
+        ],
+    ),
+    (totals_compared, ["for 'support chat' you measured", "after the streamed one's first token"]),
+    (labels_of_its_own, ["the decisions of notebook 09's table are"]),
 )
 def test_09_wrong_answers_fail_for_their_reason(run, answer, words):
     fails(run, exercises.check_decide, answer, words=words)
