@@ -94,6 +94,25 @@ def _errors(cell) -> list[dict]:
     return [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
 
 
+def fresh_client(
+    client_class, nb, *, timeout: int, cwd: Path, kernel_manager_class, kernel_name: str = "python3"
+):
+    """An nbclient of `client_class` for `nb`, its code cells' stored outputs cleared, that runs in the
+    folder `cwd` and goes on past an error: a failing check is a result to report, not the end of the run.
+    The course's test runner builds its clients with this too."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    return client_class(
+        nb,
+        timeout=timeout,
+        kernel_name=kernel_name,
+        kernel_manager_class=kernel_manager_class,
+        allow_errors=True,
+        resources={"metadata": {"path": str(cwd)}},
+    )
+
+
 def check_notebook(path: Path, cwd: Path | None = None, timeout: int = CELL_TIMEOUT) -> Report:
     """Run the notebook at `path` in a fresh kernel and report each exercise's check."""
     import nbformat
@@ -102,16 +121,12 @@ def check_notebook(path: Path, cwd: Path | None = None, timeout: int = CELL_TIME
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-    client = NotebookClient(
+    client = fresh_client(
+        NotebookClient,
         nb,
         timeout=timeout,
-        kernel_name="python3",
+        cwd=cwd or path.parent,
         kernel_manager_class=_kernel_manager_class(),
-        allow_errors=True,
-        resources={"metadata": {"path": str(cwd or path.parent)}},
     )
     report = Report(path)
     ran = -1

@@ -48,6 +48,7 @@ from nbval.plugin import (
 from traitlets import default
 
 from helpers import course
+from helpers.check_notebook import fresh_client
 
 SOLUTIONS = "solutions"
 CELL_TIMEOUT = 120  # seconds per cell; nbval's CI setting was 60, and a busy machine needs more
@@ -227,16 +228,13 @@ async def run_notebook(
         if cell.cell_type == "code" and nbval_options(cell)["skip"]:
             cell.source = ""  # nbval does not run an NBVAL_SKIP cell
     notebook.cells = first + (solved_cells(path) if solved else [])
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-    client = RecordingClient(
+    client = fresh_client(
+        RecordingClient,
         notebook,
         timeout=CELL_TIMEOUT,
-        kernel_name=CURRENT_ENV_KERNEL_NAME,
+        cwd=path.parent,
         kernel_manager_class=CurrentPythonKernel,
-        allow_errors=True,
-        resources={"metadata": {"path": str(path.parent)}},
+        kernel_name=CURRENT_ENV_KERNEL_NAME,
     )
     start = time.perf_counter()
     # the log file is opened once, before the kernel starts, and written by the kernel process, not this loop
