@@ -312,6 +312,18 @@ class EmbeddedModel:
     def last(self) -> RequestRecord | None:
         return self.requests[-1] if self.requests else None
 
+    async def settled(self, timeout: float = 10.0) -> RequestRecord | None:
+        """The last request's record once it has ended, or still `running` after `timeout` seconds.
+
+        A cancel reaches the model a moment after the client acts: the model's server must notice
+        the closed connection. A lesson that shows the model stopped waits for that, with a bound
+        generous enough for a busy machine, instead of sleeping a fixed time and hoping.
+        """
+        deadline = time.monotonic() + timeout
+        while self.last is not None and self.last.status == "running" and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return self.last
+
     def rate_limit_for(self, seconds: float) -> _QuotaWindow:
         """Refuse every chat request for the next `seconds` with a 429, as when a quota is used up.
 

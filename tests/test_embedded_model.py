@@ -435,3 +435,17 @@ def test_a_cancelled_sdk_stream_marks_the_record_cancelled(client, model):
         f"still {record.status} 10 s after the client closed ({record.tokens_sent} tokens sent)"
     )
     assert record.tokens_sent < 10_000
+
+
+def test_settled_waits_for_the_last_request_to_end_and_no_longer_than_its_timeout(client, model, run):
+    stream = client.chat.completions.create(
+        model=MODEL_NAME, messages=user("long"), stream=True, extra_body={"lab": {"tokens": 10_000}}
+    )
+    next(iter(stream))
+    waiting = time.monotonic()
+    record = run(model.settled(timeout=0.3))
+    assert record.status == "running", "the stream is still open: settled() must not report it ended"
+    assert time.monotonic() - waiting < 10, "settled() waited far longer than its timeout"
+    stream.close()
+    record = run(model.settled())
+    assert record.status == "cancelled", f"still {record.status} 10 s after the client closed"
