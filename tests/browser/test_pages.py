@@ -96,7 +96,8 @@ def test_a_reload_mid_stream_picks_up_the_same_answer(page, relay, model):
 
 def test_stop_ends_the_answer_and_the_model_request(page, relay, model):
     _, server = relay
-    page.goto(f"{server.url}/?autostart=1&token_delay=0.1#prompt={quote(PROMPT)}")
+    # 2 tokens a second: Stop comes long before the model could finish, however slow the browser is
+    page.goto(f"{server.url}/?autostart=1&token_delay=0.5#prompt={quote(PROMPT)}")
     sample(page, "lab.arrivals.length", until="lab.arrivals.length >= 3")
     page.locator("#stop").click()
     sample(page, "lab.state", until="lab.state === 'stopped'")
@@ -220,7 +221,8 @@ def test_the_side_by_side_pages_stream_and_stop(page, transports, name):
     lengths = sample(page, "lab.text.length", until="lab.state.startsWith('done')")
     assert len({n for n in lengths if 0 < n < len(FULL)}) >= 3  # typed out, not all at once
     assert page.evaluate("lab.text") == FULL
-    page.goto(f"{transports.url}/{name}.html?token_delay=0.1&prompt={quote(PROMPT)}")
+    # 2 tokens a second: Stop comes long before the model could finish, however slow the browser is
+    page.goto(f"{transports.url}/{name}.html?token_delay=0.5&prompt={quote(PROMPT)}")
     sample(page, "lab.tokens", until="lab.tokens >= 3")
     page.locator("#stop").click()
     sample(page, "lab.state", until="lab.state.startsWith('done')")
