@@ -17,6 +17,7 @@ executed. A notebook that reads what earlier notebooks measured
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import contextlib
 import copy
@@ -24,8 +25,11 @@ import difflib
 import os
 import pickle
 import re
+import shutil
+import tempfile
 import threading
 import time
+import uuid
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -162,13 +166,33 @@ def reads_evidence(path: Path) -> bool:
     return any("evidence.load(" in cell.source for cell in nbformat.read(path, as_version=4).cells)
 
 
+# Short, so that "<folder>/<kernel>-<n>" stays under the 107 bytes a Unix socket path may have.
+KERNEL_SOCKETS = Path(tempfile.mkdtemp(prefix="nbk-"))
+atexit.register(shutil.rmtree, KERNEL_SOCKETS, ignore_errors=True)
+
+
 class CurrentPythonKernel(AsyncKernelManager):
     """A kernel of the Python running the tests, as nbval's --nbval-current-env starts it:
-    never another interpreter's `python3` kernelspec found in the user's Jupyter folders."""
+    never another interpreter's `python3` kernelspec found in the user's Jupyter folders.
+
+    It talks over Unix sockets, not TCP ports. jupyter_client picks five free ports and the kernel
+    binds them a second or so later, once its Python has started; meanwhile the tests' own servers
+    and the thousands of connections of notebook 08's load tests take ephemeral ports too. One took
+    a kernel's port in a make check run: the kernel failed its bind ("Address already in use"),
+    hung on exit, and its notebook never ran. A socket file in a folder of our own cannot be taken.
+    """
 
     @default("kernel_spec_manager")
     def _current_env_specs(self):
         return NbvalKernelspecManager(data_dir=self.data_dir)
+
+    @default("transport")
+    def _unix_sockets(self):
+        return "ipc"
+
+    @default("ip")
+    def _socket_path_prefix(self):
+        return str(KERNEL_SOCKETS / uuid.uuid4().hex[:12])
 
 
 class RecordingClient(NotebookClient):
