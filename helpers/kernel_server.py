@@ -7,6 +7,7 @@ synchronous client called from a cell (`httpx.get` blocks the loop the server ne
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import socket
@@ -135,6 +136,19 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
+def _logging_at(log_level: str) -> dict:
+    """uvicorn's own logging config, with its loggers already at `log_level`.
+
+    uvicorn.Config applies its config (every logger at INFO) and only then lowers the levels. In that
+    instant another server of this kernel could log an access line, which landed in a notebook cell
+    (a make check run saw one). Starting from the wanted level leaves no such instant.
+    """
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    for name in ("uvicorn.error", "uvicorn.access"):
+        config["loggers"][name]["level"] = log_level.upper()
+    return config
+
+
 def serve(
     app, *, name: str = "app", port: int = 0, log_level: str = "warning", startup_timeout: float = 10.0
 ) -> ServerHandle:
@@ -151,6 +165,7 @@ def serve(
     config = uvicorn.Config(
         app,
         log_level=log_level,
+        log_config=_logging_at(log_level),
         lifespan="off",  # no startup hooks: nothing can make uvicorn sys.exit the kernel
         timeout_graceful_shutdown=1,  # open streams get one second, then are closed
         ws="websockets-sansio",

@@ -79,3 +79,23 @@ def test_a_with_block_stops_the_server_and_frees_the_port():
     assert not handle.running and "with-block" not in running_servers()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", handle.port))
+
+
+def test_starting_a_server_never_turns_access_lines_on_for_the_others(monkeypatch):
+    # uvicorn applies its logging config, then its log level: if the config said INFO, another
+    # server's access line could print in between. Record the level the config itself leaves.
+    import logging.config
+
+    access, levels = logging.getLogger("uvicorn.access"), []
+    apply = logging.config.dictConfig
+
+    def recording(config):
+        apply(config)
+        levels.append(access.level)
+
+    monkeypatch.setattr(logging.config, "dictConfig", recording)
+    with serve(FastAPI(), name="test-quiet-start"):
+        pass
+    assert levels and all(level == logging.WARNING for level in levels), [
+        logging.getLevelName(level) for level in levels
+    ]
