@@ -99,3 +99,23 @@ def test_starting_a_server_never_turns_access_lines_on_for_the_others(monkeypatc
     assert levels and all(level == logging.WARNING for level in levels), [
         logging.getLevelName(level) for level in levels
     ]
+
+
+def test_garbage_is_collected_after_each_cell_and_registered_once(monkeypatch):
+    import gc
+    from types import SimpleNamespace
+
+    import IPython
+    from IPython.core.events import EventManager, available_events
+
+    from helpers.kernel_server import collect_garbage_after_each_cell
+
+    shell = SimpleNamespace(events=EventManager(None, available_events))
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    collect_garbage_after_each_cell()
+    collect_garbage_after_each_cell()  # the cell run again
+    assert len(shell.events.callbacks["post_run_cell"]) == 1
+    collections = []
+    monkeypatch.setattr(gc, "collect", lambda *args: collections.append(args) or 0)
+    shell.events.trigger("post_run_cell", None)
+    assert collections == [()]
