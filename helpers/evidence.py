@@ -29,7 +29,7 @@ KEYS = {
     "agent.stopped_stream": "what a stopped stream cost: chunks received, tokens generated, stop delay (05)",
     "transport.bytes": "bytes each way for one answer over SSE and WebSocket (07)",
     "transport.stop_latency_ms": "time from a stop request to the final event (07)",
-    "production.thread_pool": "first-token times of 60 concurrent streams: sync def, async, blocking and offloaded generators (08)",
+    "production.thread_pool": "first-token times of concurrent streams: 60 through sync def and async generators, 8 through blocking and offloaded ones (08)",
     "production.streams_per_worker": "latency p50/p99, RSS per stream and CPU of one worker at 10 to 1,000 streams (08)",
     "production.slow_reader": "bytes held and RSS growth for a reader that stopped reading, per design (08)",
     "production.proxy": "how tokens arrive through nginx per setting, and the idle cut at proxy_read_timeout (08)",

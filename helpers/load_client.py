@@ -40,6 +40,7 @@ class StreamResult:
     events: int = 0
     latencies_ms: list[float] | None = None  # per event with a "t" field: receipt time minus send time
     ended: float | None = None  # seconds until the body ended (or the stream failed)
+    opened: float | None = None  # seconds from the load's start to this stream's start
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -70,8 +71,20 @@ class LoadReport:
 
     @property
     def first_event_s(self) -> list[float | None]:
-        """Time to the first event of each stream, in the order they were opened."""
+        """Time to the first event of each stream, from its own start, in the order they were opened."""
         return [s.first_event for s in self.streams]
+
+    @property
+    def first_event_since_load_start_s(self) -> list[float | None]:
+        """Time to the first event of each stream, from the load's start: one clock for every reader.
+
+        On a busy machine the readers start over a spread of time. A reader that started late and
+        then waited in the server's queue looks, on its own clock, as if it had hardly waited.
+        """
+        return [
+            None if s.first_event is None or s.opened is None else s.opened + s.first_event
+            for s in self.streams
+        ]
 
     def latencies(self) -> list[float]:
         return [ms for s in self.streams for ms in (s.latencies_ms or [])]
@@ -137,12 +150,15 @@ async def _load(
 
     async def one(index: int) -> StreamResult:
         await asyncio.sleep(index * stagger)
+        opened = time.perf_counter() - start
         # Each reader's time counts from when it really starts. On a busy machine this loop wakes
         # late; a deadline fixed in advance would leave the late readers less than `timeout`, and a
         # server that answered them in time would look as if it had not answered at all.
-        return await _read_stream(
+        result = await _read_stream(
             parts.hostname, parts.port or 80, target or "/", headers, time.monotonic() + timeout
         )
+        result.opened = opened
+        return result
 
     results = await asyncio.gather(*(one(i) for i in range(streams)))
     return LoadReport(list(results), time.perf_counter() - start)

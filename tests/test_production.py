@@ -176,6 +176,16 @@ def test_the_load_client_reads_the_same_events_as_httpx_sse(paced):
     )
 
 
+def test_the_load_client_times_each_stream_from_its_own_start_and_from_the_load_start(paced):
+    report = run_load(paced.url + "/stream?tokens=2&interval=0.01", streams=3, timeout=20, stagger=0.4)
+    opened = [s.opened for s in report.streams]
+    assert all(start >= index * 0.4 - 0.01 for index, start in enumerate(opened)), opened  # staggered starts
+    assert report.first_event_since_load_start_s == [
+        start + s.first_event for start, s in zip(opened, report.streams, strict=True)
+    ]
+    assert report.first_event_s == [s.first_event for s in report.streams]
+
+
 def test_the_load_client_reports_refusals_and_status_codes(paced):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
