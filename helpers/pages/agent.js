@@ -108,17 +108,23 @@ function draw() {
   agent.frames.push({ at: performance.now(), inputs, text: agent.text.length, outputs: Object.values(agent.tools).filter((t) => t.output !== null).length });
 }
 
+// The page's settings: the question in the URL's #fragment, which the browser never sends to a
+// server (no request head to outgrow, no access log); lab controls in the ?query or the #fragment.
+function setting(key) {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  return fragment.get(key) ?? new URLSearchParams(location.search).get(key);
+}
+
 async function start() {
   if (controller) controller.abort();
   controller = new AbortController();
   Object.assign(agent, { text: "", steps: [], tools: {}, usage: { input_tokens: 0, output_tokens: 0 }, errors: [], done: null, events: 0, frames: [] });
   $("steps").textContent = "";
   $("error").textContent = "";
-  const page = new URLSearchParams(location.search);
   const request = { question: $("question").value };
-  if (page.get("token_delay")) request.token_delay = Number(page.get("token_delay"));
-  if (page.get("max_steps")) request.max_steps = Number(page.get("max_steps"));
-  if (page.get("parallel")) request.parallel = page.get("parallel") !== "false";
+  if (setting("token_delay")) request.token_delay = Number(setting("token_delay"));
+  if (setting("max_steps")) request.max_steps = Number(setting("max_steps"));
+  if (setting("parallel")) request.parallel = setting("parallel") !== "false";
   setState("connecting");
   try {
     const response = await fetch("agent", {
@@ -152,6 +158,5 @@ async function start() {
 
 $("send").onclick = start;
 $("stop").onclick = () => controller && controller.abort();
-const params = new URLSearchParams(location.search);
-if (params.get("question")) $("question").value = params.get("question");
-if (params.get("autostart")) start();
+if (setting("question")) $("question").value = setting("question");
+if (setting("autostart")) start();

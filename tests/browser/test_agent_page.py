@@ -1,7 +1,7 @@
 """The agent page in Chromium: its steps and each tool's input render while they stream, then the answer."""
 
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urldefrag
 
 import pytest
 
@@ -35,7 +35,9 @@ def agent_server():
 
 
 def test_the_steps_and_tool_input_render_progressively(page, agent_server):
-    page.goto(f"{agent_server.url}/?autostart=1&token_delay=0.06&question={quote(QUESTION)}")
+    sent = []
+    page.on("request", lambda request: sent.append(request.url))
+    page.goto(f"{agent_server.url}/?autostart=1&token_delay=0.06#question={quote(QUESTION)}")
     samples = sample(page, SHOWN, until="agent.state === 'done' || agent.state === 'error'", every=0.03)
     assert page.evaluate("agent.state") == "done", page.evaluate("agent.errors")
     final_input = samples[-1][0]
@@ -55,6 +57,11 @@ def test_the_steps_and_tool_input_render_progressively(page, agent_server):
     assert "→ 391" in steps.nth(0).locator(".tool .output").first.inner_text()
     assert page.locator("#output").inner_text() == ANSWER
     assert "input +" in page.locator("#usage").inner_text()
+    # the question rode in the #fragment, which goes in no request: what the server saw never held it
+    on_the_wire = [urldefrag(url).url for url in sent]
+    assert on_the_wire and not [url for url in on_the_wire if "question" in url or "calculator" in url], (
+        on_the_wire
+    )
     frames, events = page.evaluate("agent.frames.length"), page.evaluate("agent.events")
     assert frames < events, f"{frames} draws for {events} events: rendering is not coalesced"
 
@@ -63,7 +70,8 @@ def test_stop_keeps_what_arrived_and_stops_the_model(page, agent_server):
     model = embedded_model()
     # 2 tokens a second: the answer's 53 tokens take 26 s, so a browser starved for seconds by a busy
     # machine still clicks Stop while the model is generating (at 10 a second, one finished first)
-    page.goto(f"{agent_server.url}/?autostart=1&token_delay=0.5&question={quote('What is SSE?')}")
+    page.goto(f"{agent_server.url}/?autostart=1&token_delay=0.5#question={quote('What is SSE?')}")
+    assert page.locator("#question").input_value() == "What is SSE?", "the page did not read its #fragment"
     sample(
         page,
         "document.getElementById('output').textContent.length",
