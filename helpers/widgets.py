@@ -98,9 +98,13 @@ class TokenView:
         return self.text
 
     async def _tick(self) -> None:
+        # Wake one interval after the last flush, whoever made it: `feed` flushes too, and a timer
+        # with a phase of its own could draw right after it, up to twice per interval.
         while True:
-            await asyncio.sleep(self.min_interval)
-            self._render()
+            wait = self._last_flush + self.min_interval - time.monotonic()
+            await asyncio.sleep(wait if wait > 0 else self.min_interval)
+            if time.monotonic() - self._last_flush >= self.min_interval:
+                self._render()
 
     def _render(self, force: bool = False) -> None:
         if not force and self._shown == len(self.tokens):

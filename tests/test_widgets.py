@@ -68,3 +68,19 @@ def test_the_wait_sliders_redraw_the_bars_and_the_decision_when_moved():
     assert "saved 5.00 s" in picture.value and "5.50 s" in picture.value  # 200 tokens at 40/s after 0.5 s
     sliders[1].value = 200  # tokens/s
     assert "saved 1.00 s" in picture.value and decided[-1] == 1.0
+
+
+def test_the_feed_and_the_timer_together_stay_under_the_rate():
+    # `feed` flushes as tokens arrive and the timer flushes what a slow stream left unshown; each
+    # must wait out the interval since the other's flush, or together they draw up to twice as often
+    async def tokens():
+        for i in range(400):
+            await asyncio.sleep(0.002)
+            yield f"t{i} "
+
+    view = TokenView(max_rate=30)
+    start = time.monotonic()
+    asyncio.run(view.consume(tokens()))
+    elapsed = time.monotonic() - start
+    assert view.text.endswith("t399 ")
+    assert view.updates <= 3 + elapsed * 30, f"{view.updates} draws in {elapsed:.2f} s"
