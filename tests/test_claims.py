@@ -80,6 +80,9 @@ def test_every_claim_points_at_a_section_that_exists_or_is_listed_as_pending():
         if not resolved:
             (pending if claim.planned else wrong).append(f"{claim.id} -> {claim.notebook} '{claim.section}'")
     assert not wrong, f"claims whose notebook or section does not exist: {wrong}"
+    # the table's "where" column already prints the notebook's number before the section
+    repeated = [claim.id for claim in claims.CLAIMS if claim.section.startswith(f"{claim.notebook} ·")]
+    assert not repeated, f"sections that repeat their notebook's number: {repeated}"
     if pending:
         warnings.warn(f"{len(pending)} claims wait for a section in a later pass: {pending}", stacklevel=1)
 
