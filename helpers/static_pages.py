@@ -12,8 +12,9 @@ MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".
 
 
 def add_pages(app: FastAPI, routes: dict[str, str]) -> None:
-    """`routes` maps a URL path to a file in helpers/pages/; lab.js and lab.css come along."""
-    for path, name in {**routes, "/lab.js": "lab.js", "/lab.css": "lab.css"}.items():
+    """`routes` maps a URL path to a file in helpers/pages/; the shared files come along."""
+    shared = {"/lab.js": "lab.js", "/lab.css": "lab.css", "/settings.js": "settings.js"}
+    for path, name in {**routes, **shared}.items():
         app.add_api_route(path, _reader(PAGES / name), methods=["GET"], include_in_schema=False)
 
 

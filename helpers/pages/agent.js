@@ -108,13 +108,6 @@ function draw() {
   agent.frames.push({ at: performance.now(), inputs, text: agent.text.length, outputs: Object.values(agent.tools).filter((t) => t.output !== null).length });
 }
 
-// The page's settings: the question in the URL's #fragment, which the browser never sends to a
-// server (no request head to outgrow, no access log); lab controls in the ?query or the #fragment.
-function setting(key) {
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  return fragment.get(key) ?? new URLSearchParams(location.search).get(key);
-}
-
 async function start() {
   if (controller) controller.abort();
   controller = new AbortController();

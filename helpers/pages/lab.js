@@ -70,12 +70,7 @@ function onDone(done) {
   setState(done.complete ? "done" : done.reason === "stopped" ? "stopped" : "error", messages[done.reason] || done.reason);
 }
 
-// The page's settings: the prompt in the URL's #fragment, which the browser never sends to a
-// server (no request head to outgrow, no access log); lab controls in the ?query or the #fragment.
-function setting(key) {
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  return fragment.get(key) ?? new URLSearchParams(location.search).get(key);
-}
+// setting(key) comes from settings.js, which every page loads before this script.
 
 // The JSON body of POST streams (and POST chat).
 function chatQuery(continueFrom) {
